@@ -1,0 +1,1 @@
+"""The InterFlex abstract test suite (ATS) and its pytest plugin."""

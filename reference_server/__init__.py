@@ -1,0 +1,1 @@
+"""The bundled InterFlex reference server (Starlette on uvicorn)."""

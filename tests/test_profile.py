@@ -1,0 +1,40 @@
+"""The operation table of interflex.profile against PROFILE.md section 2."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from interflex.profile import OPERATIONS, allowed_methods, match_operation
+
+PROFILE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "PROFILE.md"
+
+
+@pytest.mark.skipif(not PROFILE.exists(), reason="PROFILE.md is not beside this checkout")
+def test_operations_match_profile_table():
+    rows = re.findall(r"^\| ([ARONVK]\d) \| (\w+) \| `([^`]+)` \|", PROFILE.read_text(), re.M)
+    assert len(rows) == 22
+    assert {(op.id, op.method, op.path) for op in OPERATIONS} == set(rows)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/dsos/dso1/flexibilityRequests/requestId", "R1"),
+        ("HEAD", "/dsos/dso1/flexibilityRequests", "R3"),
+        ("GET", "/dsos/dso1/flexibilityActivations/activationId", "V1"),
+        ("GET", "/dsos/dso1/flexibilityActivations/agg1", "V3"),
+        ("DELETE", "/aggregators/agg1/flexibilityActivations/acks/ack-1", "K4"),
+        ("DELETE", "/dsos/dso1/flexibilityRequests/requestId", None),
+        ("GET", "/dsos/bad id/flexibilityRequests", None),
+    ],
+)
+def test_match_operation(method, path, expected):
+    found = match_operation(method, path)
+    assert (found[0].id if found else None) == expected
+
+
+def test_allowed_methods_for_known_and_unknown_paths():
+    assert allowed_methods("/aggregators/agg1/flexibilityActivations/acks") == {"GET", "HEAD", "POST"}
+    assert allowed_methods("/dsos/dso1/flexibilityRequests/r-1") == {"DELETE"}
+    assert allowed_methods("/nowhere") == frozenset()
