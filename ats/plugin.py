@@ -1,1 +1,426 @@
-"""pytest plugin of the InterFlex conformance suite (registered via the `pytest11` entry point)."""
+"""pytest plugin of the InterFlex conformance suite (registered via the `pytest11` entry point).
+
+Thin glue: options, markers, fixtures, verdict records (contract C4) and the terminal summary.
+The plugin is inert unless the run's arguments point at the test cases (`pytest --pyargs ats`,
+`interflex-ats`, or a path inside `ats/cases`). On the controller it validates options and the
+IXIT up front, starts the bundled reference server when no target is given (once per run, shared
+by pytest-xdist workers) and probes the target; workers record verdicts, the controller merges them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ats
+from ats.catalog import Case, catalog, class_marker
+from ats.errors import ConfigError
+from ats.ixit import Ixit, default_ixit, load_ixit
+from ats.recorder import format_evidence
+from ats.run import RunInfo, RunState, utc_now
+from ats.session import Api, Context
+from ats.verdicts import CONFORMANT, FAIL, INCONCLUSIVE, NA, PASS, VERDICTS, Failure, Inconclusive, aggregate_cases
+from interflex.profile import CONFORMANCE_CLASSES, OPTIONAL
+
+RUN_KEY = pytest.StashKey[RunState]()
+_ACTIVE = pytest.StashKey[bool]()
+_SETUP = pytest.StashKey[dict]()
+_CASE = pytest.StashKey[Case]()
+_API = pytest.StashKey[Api]()
+
+ATS_DIR = Path(ats.__file__).resolve().parent
+CASES_DIR = ATS_DIR / "cases"
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_EXAMPLES = 10
+
+# Defined once; used by pytest (below) and by `interflex-ats --help` (ats.cli).
+OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--target-url", {"metavar": "URL", "help": "base URL of the implementation under test, e.g. "
+                      "https://host/interflex/api/v1 (overrides target_url of the IXIT); without a target the "
+                      "bundled reference server is started in-process and tested (self-test)"}),
+    ("--ixit", {"metavar": "FILE", "help": "IXIT YAML file: accounts, region, unit, currency, declared ICS, "
+                "tls, headers (PROFILE.md section 10); default: the reference server's accounts"}),
+    ("--ats-timeout", {"type": float, "default": DEFAULT_TIMEOUT, "metavar": "SECONDS",
+                       "help": f"timeout of each HTTP request to the target (default {DEFAULT_TIMEOUT:g})"}),
+    ("--ats-examples", {"type": int, "default": DEFAULT_EXAMPLES, "metavar": "N",
+                        "help": f"hypothesis examples per property-based test case (default {DEFAULT_EXAMPLES})"}),
+    ("--ats-class", {"action": "append", "default": [], "metavar": "CLASS",
+                     "help": "run only these conformance classes (repeatable or comma-separated): "
+                     + ", ".join(CONFORMANCE_CLASSES)}),
+    ("--ats-records", {"metavar": "FILE", "help": "write every verdict record, the per-case verdicts and the "
+                       "summary as JSON to FILE (for tooling and the suite's self-tests)"}),
+    ("--ats-reference-fault", {"metavar": "NAME", "help": "self-test of the suite: start the in-process "
+                               "reference server in this fault mode (see reference_server.FAULTS)"}),
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("interflex-ats", "InterFlex conformance suite")
+    for name, kwargs in OPTIONS:
+        group.addoption(name, dest=name.lstrip("-").replace("-", "_"), **kwargs)
+
+
+# -- activation and up-front validation --------------------------------------------------------
+def _arg_path(arg: str, config: pytest.Config) -> Path | None:
+    target = arg.split("::")[0]
+    if config.option.pyargs and not Path(target).exists():
+        try:
+            spec = importlib.util.find_spec(target)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            return None
+        if spec.submodule_search_locations:
+            return Path(next(iter(spec.submodule_search_locations))).resolve()
+        return Path(spec.origin).resolve() if spec.origin else None
+    return (config.invocation_params.dir / target).resolve()
+
+
+def is_ats_run(config: pytest.Config) -> bool:
+    """True when the run's arguments include the test cases (or a folder holding them)."""
+    for arg in config.args:
+        path = _arg_path(arg, config)
+        if path and (path == CASES_DIR or CASES_DIR in path.parents or path in CASES_DIR.parents):
+            return True
+    return False
+
+
+def selected_classes(values: list[str]) -> list[str]:
+    """The classes of `--ats-class` options; ConfigError naming an unknown one."""
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    for name in names:
+        if name not in CONFORMANCE_CLASSES:
+            raise ConfigError(f"--ats-class: unknown conformance class {name!r}; "
+                              f"expected one of {', '.join(CONFORMANCE_CLASSES)}")
+    return names
+
+
+def resolve_ixit(config: pytest.Config) -> Ixit:
+    """The IXIT of this run: `--ixit` (or the reference accounts) with `--target-url` applied."""
+    path, url = config.option.ixit, config.option.target_url
+    ixit = load_ixit(path) if path else default_ixit()
+    ixit = ixit.with_target(url)
+    if not ixit.target_url:
+        raise ConfigError(f"no target: give --target-url or target_url in the IXIT file {path}")
+    return ixit
+
+
+def probe(ixit: Ixit, timeout: float) -> str | None:
+    """One request to the base URL: its `Server` header; ConfigError when it cannot be reached at all."""
+    import requests
+
+    from ats.recorder import Transport
+
+    transport = Transport(ixit, timeout)
+    try:
+        response = transport.session.get(ixit.target_url, timeout=timeout, stream=True, allow_redirects=False)
+        response.close()
+        return response.headers.get("Server")
+    except requests.Timeout:
+        return None  # reachable but slow: the test cases will report it (INCONCLUSIVE, environment)
+    except requests.exceptions.SSLError as exc:
+        raise ConfigError(f"target {ixit.target_url}: TLS handshake failed ({_first_line(exc)}); "
+                          "see tls.verify / tls.cert in the IXIT") from None
+    except requests.RequestException as exc:
+        raise ConfigError(f"target {ixit.target_url} is unreachable: {_first_line(exc)}") from None
+    finally:
+        transport.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:300]
+
+
+def _start_reference_server(fault: str | None) -> Any:
+    try:
+        from reference_server import ReferenceServer
+    except ImportError as exc:
+        raise ConfigError(f"cannot start the bundled reference server: {exc}") from None
+    try:
+        server = ReferenceServer(db=":memory:", fault=fault)
+        server.start()
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ConfigError(f"cannot start the bundled reference server: {_first_line(exc)}") from None
+    return server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "case(id): binds the test to a test case of ats/catalog.yaml")
+    for name in CONFORMANCE_CLASSES:
+        config.addinivalue_line("markers", f"{class_marker(name)}: test case of conformance class {name}")
+    active = is_ats_run(config) and not config.option.help
+    config.stash[_ACTIVE] = active
+    if not active:
+        return
+    _load_hypothesis_profile(config.option.ats_examples)
+    try:
+        classes = selected_classes(config.option.ats_class)
+        if config.option.ats_timeout <= 0 or config.option.ats_examples < 1:
+            raise ConfigError("--ats-timeout must be > 0 and --ats-examples >= 1")
+        setup = dict(config.workerinput["ats"]) if hasattr(config, "workerinput") else _controller_setup(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    setup["classes"] = classes
+    config.stash[_SETUP] = setup
+
+
+def _controller_setup(config: pytest.Config) -> dict[str, Any]:
+    fault = config.option.ats_reference_fault
+    in_process = not config.option.target_url and not config.option.ixit
+    if fault and not in_process:
+        raise ConfigError("--ats-reference-fault only applies to the in-process reference server "
+                          "(no --target-url, no --ixit)")
+    ixit = resolve_ixit(config) if not in_process else default_ixit()
+    server = None
+    if in_process:
+        server = _start_reference_server(fault)
+        config.add_cleanup(server.stop)
+        ixit = ixit.with_target(server.base_url)
+    server_header = probe(ixit, min(config.option.ats_timeout, 10.0))
+    info = RunInfo(target_url=ixit.target_url, server_header=server_header, entity_ids=ixit.entity_ids,
+                   ics=dict(ixit.ics), argv=["pytest", *config.invocation_params.args],
+                   secrets=list(ixit.secrets), reference_fault=fault)
+    state = RunState(info=info)
+    config.stash[RUN_KEY] = state
+    controller = _Controller(state)
+    config.pluginmanager.register(controller, "interflex-ats-controller")
+    config.add_cleanup(lambda: config.pluginmanager.unregister(controller))
+    return {"target_url": ixit.target_url, "ics": dict(ixit.ics)}
+
+
+def _load_hypothesis_profile(examples: int) -> None:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "interflex-ats", max_examples=examples, derandomize=True, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    settings.load_profile("interflex-ats")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist (controller): hand the resolved target to each worker."""
+    setup = node.config.stash.get(_SETUP, None)
+    if setup is not None:
+        node.workerinput["ats"] = {"target_url": setup["target_url"], "ics": setup["ics"]}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In a suite run, collect nothing of the `ats` package outside `ats/cases`."""
+    if not config.stash.get(_ACTIVE, False):
+        return None
+    path = collection_path.resolve()
+    if path != ATS_DIR and ATS_DIR in path.parents and path != CASES_DIR and CASES_DIR not in path.parents:
+        return True
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    state = config.stash.get(RUN_KEY, None)
+    if state is None:
+        return None
+    info = state.info
+    ics = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in info.ics.items()) or "none declared"
+    fault = f", reference fault {info.reference_fault}" if info.reference_fault else ""
+    return [f"interflex-ats {info.suite_version}: target {info.target_url} (Server: {info.server_header}{fault}); "
+            f"ICS: {ics}"]
+
+
+# -- collection ------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.stash.get(_ACTIVE, False):
+        return
+    cases = catalog()
+    classes = config.stash[_SETUP]["classes"]
+    keep, deselected = [], []
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if CASES_DIR not in path.parents:
+            keep.append(item)
+            continue
+        marker = item.get_closest_marker("case")
+        if marker is None or not marker.args:
+            raise pytest.UsageError(f"{item.nodeid}: a test of ats/cases needs @pytest.mark.case('IFX-...')")
+        case = cases.get(marker.args[0])
+        if case is None:
+            raise pytest.UsageError(f"{item.nodeid}: test case {marker.args[0]!r} is not in ats/catalog.yaml")
+        item.stash[_CASE] = case
+        item.add_marker(case.marker)
+        (deselected if classes and case.conformance_class not in classes else keep).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+
+# -- fixtures --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def ats_context(request: pytest.FixtureRequest) -> Iterator[Context]:
+    """Per-process state: IXIT, connection pool, cached tokens, unique id prefix."""
+    config = request.config
+    setup = config.stash.get(_SETUP, None)
+    if setup is None:
+        pytest.skip("not an interflex-ats run (the suite runs with `pytest --pyargs ats` or `interflex-ats`)")
+    try:
+        ixit = (default_ixit() if not config.option.ixit else load_ixit(config.option.ixit))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    worker = config.workerinput["workerid"] if hasattr(config, "workerinput") else ""
+    context = Context(ixit.with_target(setup["target_url"]), config.option.ats_timeout, worker)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def ixit(ats_context: Context) -> Ixit:
+    """The IXIT of the target under test (contract C2)."""
+    return ats_context.ixit
+
+
+@pytest.fixture(scope="session")
+def ats_examples(request: pytest.FixtureRequest) -> int:
+    """Hypothesis examples per property (`--ats-examples`)."""
+    return request.config.option.ats_examples
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest, ats_context: Context) -> Iterator[Api]:
+    """The recorded HTTP client of this test; deletes what the test created at teardown."""
+    client = Api(ats_context)
+    request.node.stash[_API] = client
+    try:
+        yield client
+    finally:
+        client.cleanup()
+
+
+# -- verdicts --------------------------------------------------------------------------------
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    case = item.stash.get(_CASE, None)
+    if case is None:
+        return
+    optional = CONFORMANCE_CLASSES[case.conformance_class] == OPTIONAL
+    if optional and not item.config.stash[_SETUP]["ics"].get(case.conformance_class):
+        pytest.skip(f"N/A: optional class {case.conformance_class} is not declared in the ICS")
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for sub in exc.exceptions for leaf in _leaves(sub)]
+    return [exc]
+
+
+def classify(exc: BaseException | None, passed: bool, skipped_reason: str | None) -> tuple[str, str | None, str | None]:
+    """(verdict, reason, cause) of a test phase from its outcome and exception."""
+    if passed:
+        return PASS, None, None
+    if skipped_reason is not None:
+        if skipped_reason.startswith("N/A"):
+            return NA, skipped_reason, None
+        return INCONCLUSIVE, f"the test was skipped: {skipped_reason}", "precondition"
+    leaves = _leaves(exc) if exc is not None else []
+    failure = next((e for e in leaves if isinstance(e, AssertionError)), None)
+    if failure is not None:
+        return FAIL, str(failure).split("\nassert ")[0].strip() or "assertion failed", None
+    inconclusive = next((e for e in leaves if isinstance(e, Inconclusive)), None)
+    if inconclusive is not None:
+        return INCONCLUSIVE, inconclusive.reason, inconclusive.cause
+    error = leaves[0] if leaves else exc
+    return FAIL, f"{type(error).__name__}: {error}", None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    case = item.stash.get(_CASE, None)
+    decisive = call.when == "call" or (call.when == "setup" and not report.passed)
+    if case is None or not decisive:
+        return report
+    exc = call.excinfo.value if call.excinfo is not None else None
+    skipped_reason = None
+    if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        skipped_reason = str(exc.msg if hasattr(exc, "msg") else exc)
+    verdict, reason, cause = classify(exc, report.passed, skipped_reason)
+    api = item.stash.get(_API, None)
+    exchanges = api.records() if api is not None else []
+    secrets = api.ctx.secrets if api is not None else []
+    if reason:
+        from ats.redaction import redact
+
+        reason = redact(reason, secrets)
+    rec = {
+        "case": case.id, "title": case.title, "class": case.conformance_class, "references": list(case.references),
+        "nodeid": item.nodeid, "verdict": verdict, "reason": reason, "cause": cause,
+        "duration": round(report.duration, 4), "exchanges": exchanges,
+    }
+    report.user_properties = [*report.user_properties, ("ats", rec)]
+    if verdict in (FAIL, INCONCLUSIVE):
+        header = f"{verdict}{f' ({cause})' if cause else ''} {case.id} [{', '.join(case.references)}]: {reason}"
+        evidence = format_evidence(exchanges) or "(no HTTP exchange)"
+        if verdict == INCONCLUSIVE:
+            _path, lineno, _ = item.location
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), (lineno or 0) + 1, header)
+            report.sections.append(("interflex-ats evidence", evidence))
+        elif isinstance(exc, Failure) or (exc is not None and any(isinstance(e, Failure) for e in _leaves(exc))):
+            report.longrepr = f"{header}\n\nHTTP exchanges of {case.id}:\n{evidence}"
+        else:
+            report.sections.append(("interflex-ats evidence", f"{header}\n\n{evidence}"))
+    return report
+
+
+def write_records(state: RunState, path: str) -> None:
+    """Dump the run (info without secrets, records, per-case verdicts, summary) as JSON."""
+    data = {"info": state.info.as_dict(), "summary": state.summary().as_dict(),
+            "cases": aggregate_cases(state.records), "records": state.records}
+    Path(path).write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+class _Controller:
+    """Controller-side hooks of a suite run: merge records, set the exit code, print the summary."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.non_ats_failed: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        records = [value for name, value in report.user_properties if name == "ats"]
+        if records:
+            self.state.records.extend(records)
+        elif report.failed:
+            self.non_ats_failed.append(report.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.state.info.finished = utc_now()
+        if not self.state.records or exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            return
+        if session.config.option.ats_records:
+            write_records(self.state, session.config.option.ats_records)
+        conformant = self.state.summary().overall == CONFORMANT
+        ok = conformant and not self.non_ats_failed
+        session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.state.records:
+            return
+        summary = self.state.summary()
+        tr = terminalreporter
+        tr.write_sep("=", "InterFlex conformance")
+        tr.write_line(f"target: {self.state.info.target_url} (Server: {self.state.info.server_header or '-'})")
+        tr.write_line(f"{'class':<18} {'gating':<7}" + "".join(f"{v:>14}" for v in VERDICTS) + "   verdict")
+        for name, cls in summary.classes.items():
+            counts = "".join(f"{cls.counts[v]:>14}" for v in VERDICTS)
+            tr.write_line(f"{name:<18} {'yes' if cls.gating else 'no':<7}{counts}   {cls.verdict}")
+        conformant = summary.overall == CONFORMANT
+        tr.write_sep("=", f"overall verdict: {summary.overall}", green=conformant, red=not conformant, bold=True)
+
+
+__all__ = ["OPTIONS", "RUN_KEY", "classify", "is_ats_run"]

@@ -1,109 +1,102 @@
-"""Compiled schema validators (jsonschema-rs) plus the single-message plausibility rules."""
+"""`validate`: schema checks (jsonschema-rs), unknown fields and plausibility PL-1..PL-3."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from functools import cache
 from typing import Any
 
 import jsonschema_rs
 
-from interflex._data import schemas_dir
-from interflex.profile import ID_FIELDS, KINDS, SCHEMA_FILES
+from interflex.profile import ID_FIELDS, KINDS
 from interflex.validation._findings import ERROR, WARNING, Finding, json_pointer
+from interflex.validation._plausibility import PLAUSIBILITY_KINDS, plausibility
+from interflex.validation._schemas import compiled, fields
 
 _ID_RESPONSE_FIELDS = frozenset(ID_FIELDS.values())
-
-
-@cache
-def _schema(kind: str) -> dict[str, Any]:
-    return json.loads((schemas_dir() / SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
-
-
-@cache
-def _compiled(kind: str) -> jsonschema_rs.Validator:
-    defs = json.loads((schemas_dir() / "defs.json").read_text(encoding="utf-8"))
-    registry = jsonschema_rs.Registry([(defs["$id"], defs)])
-    return jsonschema_rs.Draft202012Validator(_schema(kind), validate_formats=True, registry=registry)
+# Fields that only full objects carry: with one of them a message is not an IdResponse.
+_OBJECT_FIELDS = frozenset().union(*(fields(kind) for kind in ID_FIELDS)) - _ID_RESPONSE_FIELDS
+_DETECT_ORDER = (
+    ("access_token", "TokenResponse"),
+    ("nack_id", "FlexibilityActivationNack"),
+    ("ack_id", "FlexibilityActivationAck"),
+    ("activation_id", "FlexibilityActivation"),
+    ("offer_id", "FlexibilityOffer"),
+    ("request_id", "FlexibilityRequest"),
+    ("error", "Error"),
+)
 
 
 def detect_kind(message: object) -> str | None:
-    """Guess a message's kind from its id field; None when it cannot be told."""
+    """Tell a message's kind from its id field; None when it cannot be told.
+
+    A single id field (plus unknown fields only) is an IdResponse; otherwise the most
+    specific id field decides (`nack_id` before `ack_id` before `activation_id` ...),
+    `access_token` means TokenResponse and `error` means Error.
+    """
     if not isinstance(message, dict):
         return None
     keys = message.keys()
-    if len(keys) == 1 and next(iter(keys)) in _ID_RESPONSE_FIELDS:
+    if len(keys & _ID_RESPONSE_FIELDS) == 1 and not keys & _OBJECT_FIELDS:
         return "IdResponse"
-    for field, kind in (
-        ("access_token", "TokenResponse"),
-        ("nack_id", "FlexibilityActivationNack"),
-        ("ack_id", "FlexibilityActivationAck"),
-        ("activation_id", "FlexibilityActivation"),
-        ("offer_id", "FlexibilityOffer"),
-        ("request_id", "FlexibilityRequest"),
-        ("error", "Error"),
-    ):
+    for field, kind in _DETECT_ORDER:
         if field in keys:
             return kind
     return None
 
 
-def _keyword(error: jsonschema_rs.ValidationError) -> str:
-    name = type(error.kind).__name__
-    return name[:1].lower() + name[1:]
+def _json_type(value: object) -> str:
+    for python_type, name in ((dict, "an object"), (list, "an array"), (str, "a string"), (bool, "a boolean"),
+                              (int | float, "a number"), (type(None), "null")):
+        if isinstance(value, python_type):
+            return name
+    return f"a {type(value).__name__} (not JSON)"
 
 
-def _instant(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _plausibility(message: dict[str, Any]) -> list[Finding]:
+def _schema_findings(validator: jsonschema_rs.Validator, message: object) -> list[Finding]:
     findings = []
-    timestamp = _instant(message.get("timestamp"))
-    for rule, field in (("PL-1", "deadline"), ("PL-2", "activation_time")):
-        later = _instant(message.get(field))
-        if timestamp and later and later < timestamp:
-            findings.append(Finding(ERROR, f"/{field}", rule, f"{field} {message[field]} is before timestamp {message['timestamp']}"))
-    power, granularity = message.get("flexible_power"), message.get("granularity")
-    if (
-        all(isinstance(v, int | float) and not isinstance(v, bool) for v in (power, granularity))
-        and power > 0
-        and granularity > power
-    ):
-        findings.append(Finding(ERROR, "/granularity", "PL-3", f"granularity {granularity} exceeds flexible_power {power}"))
+    for error in validator.iter_errors(message):
+        path = list(error.instance_path)
+        rule = str(error.schema_path[-1]) if error.schema_path else "schema"
+        if rule == "required":
+            path.append(error.kind.property)  # point at the missing member
+        findings.append(Finding(ERROR, json_pointer(path), rule, error.message))
     return findings
 
 
 def validate(message: object, kind: str | None = None, strict: bool = False) -> list[Finding]:
-    """Check one message; return every finding (an empty list means valid, no warnings).
+    """Check one parsed JSON message; return every finding (empty: valid, no warnings).
 
-    `kind` is one of `interflex.profile.KINDS`; None detects it from the id field.
-    Unknown fields are warnings, or errors with `strict=True`.
+    `kind` is one of `interflex.profile.KINDS`; None detects it (`detect_kind`), and an
+    undetectable message gets one error with rule `kind`. Findings carry a JSON pointer and
+    the JSON-Schema keyword, `PL-1`..`PL-3` or `unknown-field` as rule. Unknown fields are
+    warnings, errors with `strict=True`. Never raises for any input, except `ValueError`
+    for an unknown `kind` argument.
     """
     if kind is None:
         kind = detect_kind(message)
         if kind is None:
-            return [Finding(ERROR, "", "kind", "cannot tell the message's kind: no known id field (request_id, offer_id, ...)")]
+            return [Finding(ERROR, "", "kind", f"cannot tell the message's kind: {_json_type(message)} without "
+                            "a known id field (request_id, offer_id, activation_id, ack_id, nack_id, access_token, "
+                            "error); give the kind")]
     elif kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    findings = [
-        Finding(ERROR, json_pointer(e.instance_path), _keyword(e), e.message)
-        for e in _compiled(kind).iter_errors(message)
-    ]
+    validator = compiled(kind)
+    try:
+        findings = [] if validator.is_valid(message) else _schema_findings(validator, message)
+    except ValueError as exc:  # a Python value that JSON cannot hold (set, bytes, non-str key, ...)
+        return [Finding(ERROR, "", "type", f"not a JSON value: {exc}")]
     if isinstance(message, dict):
-        known = _schema(kind)["properties"]
-        severity = ERROR if strict else WARNING
-        findings += [
-            Finding(severity, json_pointer([key]), "unknown-field", f"{key!r} is not a field of {kind}")
-            for key in message
-            if key not in known
-        ]
-        if kind in ID_FIELDS:
-            findings += _plausibility(message)
+        findings += _extra_findings(kind, message, strict)
+    return findings
+
+
+def _extra_findings(kind: str, message: dict[str, Any], strict: bool) -> list[Finding]:
+    known = fields(kind)
+    severity = ERROR if strict else WARNING
+    findings = [
+        Finding(severity, json_pointer([key]), "unknown-field", f"{key!r} is not a field of {kind}")
+        for key in message
+        if key not in known
+    ]
+    if kind in PLAUSIBILITY_KINDS:
+        findings += plausibility(kind, message)
     return findings

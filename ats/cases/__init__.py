@@ -1,0 +1,1 @@
+"""The abstract test cases, one pytest module per area."""

@@ -1,0 +1,57 @@
+"""core-activations: the FlexibilityActivation life cycle V2/V3/V4 (PROFILE.md sections 2, 4, 5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ats.cases._resources import (
+    RESOURCES,
+    delete_removes,
+    delete_unknown,
+    duplicate_rejected,
+    empty_list,
+    expect_posted,
+    post,
+    post_and_round_trip,
+)
+from ats.session import Api
+
+RES = RESOURCES["activation"]
+
+
+@pytest.mark.case("IFX-ACT-001")
+def test_post_activation(api: Api) -> None:
+    """V2: a valid activation of a stored offer is stored with 201 (200 conforms)."""
+    obj = api.prepare("activation")
+    expect_posted(post(api, RES, obj), RES, obj)
+
+
+@pytest.mark.case("IFX-ACT-002")
+def test_activation_round_trip(api: Api) -> None:
+    """ST-9, V3: the DSO and the addressed aggregator both list the activation field for field."""
+    obj = api.prepare("activation", flexible_power=40, flex_price=9.75, activation_time="2099-06-01T12:00:00+02:00")
+    post_and_round_trip(api, RES, obj, readers=("dso", "agg1"))
+
+
+@pytest.mark.case("IFX-ACT-003")
+def test_duplicate_activation(api: Api) -> None:
+    """ST-2: posting an activation_id that is already stored answers 409; the stored one is unchanged."""
+    duplicate_rejected(api, RES, api.prepare("activation"))
+
+
+@pytest.mark.case("IFX-ACT-004")
+def test_delete_activation(api: Api) -> None:
+    """V4, ST-9: DELETE answers 204 (200 conforms) and the activation is gone from V3."""
+    delete_removes(api, RES, api.prepare("activation"))
+
+
+@pytest.mark.case("IFX-ACT-005")
+def test_delete_unknown_activation(api: Api) -> None:
+    """ST-4: V4 of an unknown activation id answers 404."""
+    delete_unknown(api, RES)
+
+
+@pytest.mark.case("IFX-ACT-006")
+def test_empty_activation_list(api: Api) -> None:
+    """ST-6: V3 of an aggregator entity without activations answers 200 []."""
+    empty_list(api, RES, {"dso": api.entity("dso"), "agg": api.new_id("agg")}, as_="dso")

@@ -1,0 +1,53 @@
+"""`interflex-ats`: run the conformance suite (`pytest --pyargs ats`) with every argument passed on."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+USAGE = """\
+usage: interflex-ats [--target-url URL --ixit FILE] [suite options] [pytest options]
+
+Runs the InterFlex conformance suite: `pytest --pyargs ats` plus every argument given.
+Without --target-url/--ixit it starts the bundled reference server in-process and tests it
+(a self-test that must be CONFORMANT). The exit code is 0 exactly when the target is CONFORMANT.
+
+suite options:
+{options}
+
+examples:
+  interflex-ats                                          # self-test against the bundled reference server
+  interflex-ats --target-url https://host/interflex/api/v1 --ixit ixit.yaml
+  interflex-ats --ixit ixit.yaml --ats-class core-auth,authorization -n 4
+  interflex-ats --ixit ixit.yaml --junitxml junit.xml --html report.html --self-contained-html
+
+Every pytest option works as well (-k, -x, -n N with pytest-xdist, --junitxml ...); see `pytest --help`.
+Documentation: docs/user-guide.md
+"""
+
+
+def usage() -> str:
+    """The help text, listing the suite's options from their single definition in `ats.plugin`."""
+    from ats.plugin import OPTIONS
+
+    lines = []
+    for name, kwargs in OPTIONS:
+        metavar = f" {kwargs['metavar']}" if "metavar" in kwargs else ""
+        lines.append(f"  {name}{metavar}\n" + textwrap.fill(kwargs["help"], 96, initial_indent=" " * 6,
+                                                            subsequent_indent=" " * 6))
+    return USAGE.format(options="\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite; returns pytest's exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    import pytest
+
+    return int(pytest.main(["--pyargs", "ats", *args]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

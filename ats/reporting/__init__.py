@@ -1,0 +1,1 @@
+"""Conformance and certification reports built from the suite's verdicts."""

@@ -1,0 +1,116 @@
+"""pytest-html (4.x) integration: verdict columns, evidence of failing rows, verdict summary, title.
+
+Registered by `ats.reporting.plugin` on the controller only when `--html` is active and the run
+is a conformance suite run; every hook is `optionalhook` so pytest without pytest-html is unaffected.
+
+pytest-html's script filters, sorts and colours rows by the text of the `col-result` cell (its
+outcome words), so that cell stays (hidden) and a visible "Verdict" column shows the suite's verdict.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import pytest
+
+from ats.reporting.certificate import EVIDENCE_CSS, render_evidence
+from ats.reporting.document import evidence_item, report_title
+from ats.reporting.records import ats_record
+from ats.run import RunState
+from ats.verdicts import FAIL, INCONCLUSIVE, VERDICTS
+
+VERDICT_COLORS = {"PASS": "#1b5e20", "FAIL": "#b71c1c", "INCONCLUSIVE": "#bf360c", "N/A": "#616161"}
+
+
+def _td(column: str, text: str, style: str = "") -> str:
+    style_attr = f' style="{style}"' if style else ""
+    return f'<td class="col-{column}"{style_attr}>{text}</td>'
+
+
+class HtmlReportHooks:
+    """The pytest-html hooks of one conformance run (state: the run and pytest-html's report data)."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.report_data: Any = None
+
+    def _title(self) -> str:
+        return report_title("conformance report", self.state.info.target_url, self.state.info.started)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        self.report_data = report
+        report.title = self._title()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[0] = '<th class="sortable" data-column-type="result" hidden>Result</th>'
+        cells[1:1] = [
+            '<th class="sortable" data-column-type="verdict">Verdict</th>',
+            '<th class="sortable" data-column-type="case">Test case</th>',
+            "<th>Title</th>",
+            '<th class="sortable" data-column-type="class">Class</th>',
+            "<th>References</th>",
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        rec = ats_record(report)
+        cells[0] = cells[0].replace("<td ", "<td hidden ", 1)
+        if rec is None:  # not a test case (e.g. a teardown error row): pytest's word, no case data
+            outcome = cells[0].split(">", 1)[1].rsplit("</td>", 1)[0]
+            row = [_td("verdict", outcome), _td("case", ""), _td("title", ""), _td("class", ""), _td("refs", "")]
+        else:
+            verdict = str(rec.get("verdict"))
+            color = VERDICT_COLORS.get(verdict, "inherit")
+            row = [
+                _td("verdict", escape(verdict), f"color:{color};font-weight:bold"),
+                _td("case", escape(str(rec.get("case") or ""))),
+                _td("title", escape(str(rec.get("title") or ""))),
+                _td("class", escape(str(rec.get("class") or ""))),
+                _td("refs", escape(", ".join(map(str, rec.get("references") or [])))),
+            ]
+        cells[1:1] = row
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
+    ) -> None:
+        if self.report_data is not None:  # the target and start time are final now
+            self.report_data.title = self._title()
+        if not self.state.records:
+            return
+        prefix.append(verdict_summary_html(self.state))
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        """Attach the finding and the recorded (redacted) exchanges to failing rows as an HTML extra."""
+        rec = ats_record(report)
+        if rec is None or rec.get("verdict") not in (FAIL, INCONCLUSIVE):
+            return
+        from pytest_html import extras
+
+        item = evidence_item(rec, self.state.info.secrets)
+        report.extras = [*getattr(report, "extras", []), extras.html(render_evidence(item, heading=True))]
+
+
+def verdict_summary_html(state: RunState) -> str:
+    """Verdict counts per conformance class and the overall verdict, as an HTML fragment."""
+    summary = state.summary()
+    head = "".join(f"<th>{escape(v)}</th>" for v in VERDICTS)
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{'yes' if cls.gating else 'no'}</td>"
+        + "".join(f'<td style="text-align:right">{cls.counts.get(v, 0)}</td>' for v in VERDICTS)
+        + f'<td style="color:{VERDICT_COLORS.get(cls.verdict, "inherit")};font-weight:bold">'
+        f"{escape(cls.verdict)}</td></tr>"
+        for name, cls in summary.classes.items()
+    )
+    color = "#1b5e20" if summary.overall == "CONFORMANT" else "#b71c1c"
+    return (
+        f"<style>{EVIDENCE_CSS}</style>"
+        f'<p id="ats-overall" style="font-size:20px;font-weight:bold;color:{color}">'
+        f"Overall verdict: {escape(summary.overall)}</p>"
+        '<table id="ats-classes" style="border-collapse:collapse;margin-bottom:8px" border="1" cellpadding="3">'
+        f"<tr><th>Conformance class</th><th>Gating</th>{head}<th>Class verdict</th></tr>{rows}</table>"
+        "<p>Counts are test cases; the rows below show each test's verdict.</p>"
+    )

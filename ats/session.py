@@ -1,0 +1,404 @@
+"""The recorded HTTP client of one test case (contract C3 `api` fixture).
+
+`Context` lives once per worker process (IXIT, connection pool, cached tokens, id prefix);
+`Api` is created for every test, records every exchange as evidence and deletes what the test
+created when it ends (in reverse order, also when it fails).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json as jsonlib
+import secrets as secrets_module
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ats.ixit import Account, Ixit
+from ats.recorder import Exchange, Transport
+from ats.verdicts import Failure, Inconclusive
+from interflex.profile import (
+    AGG_SELF,
+    AGG_SELF_OR_ANY_DSO,
+    ID_FIELDS,
+    OPERATIONS_BY_ID,
+    match_operation,
+)
+
+_UNSET: Any = object()
+_AUTO: Any = "auto"
+
+# Short kind names accepted by `build`/`list`/`track`, with the operations handling them.
+KINDS: dict[str, str] = {
+    "request": "FlexibilityRequest",
+    "offer": "FlexibilityOffer",
+    "activation": "FlexibilityActivation",
+    "ack": "FlexibilityActivationAck",
+    "nack": "FlexibilityActivationNack",
+}
+_OPS: dict[str, dict[str, str]] = {
+    "request": {"new_id": "R1", "post": "R2", "list": "R3", "delete": "R4", "param": "requestId"},
+    "offer": {"new_id": "O1", "post": "O2", "list": "O3", "delete": "O4", "param": "offerId"},
+    "activation": {"new_id": "V1", "post": "V2", "list": "V3", "delete": "V4", "param": "activationId"},
+    "ack": {"new_id": "K1", "post": "K2", "list": "K3", "delete": "K4", "param": "ackId"},
+    "nack": {"new_id": "N1", "post": "N2", "list": "N3", "delete": "N4", "param": "nackId"},
+}
+CET = timezone(timedelta(hours=1))
+
+
+def short_kind(kind: str) -> str:
+    """`offer` for "offer" or "FlexibilityOffer"; ValueError for anything else."""
+    if kind in KINDS:
+        return kind
+    for short, full in KINDS.items():
+        if kind == full:
+            return short
+    raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def timestamp(delta: timedelta = timedelta(0), tz: timezone = CET) -> str:
+    """RFC 3339 time `delta` from now, whole seconds, with an explicit offset (CET by default, P-01)."""
+    return (datetime.now(UTC) + delta).astimezone(tz).replace(microsecond=0).isoformat()
+
+
+class Context:
+    """Per-process state shared by every test: IXIT, transport, tokens, unique id prefix."""
+
+    def __init__(self, ixit: Ixit, timeout: float = 10.0, worker: str = "") -> None:
+        self.ixit = ixit
+        self.base_url = ixit.target_url.rstrip("/")
+        self.transport = Transport(ixit, timeout)
+        self.prefix = f"t{secrets_module.token_hex(3)}{worker.replace('gw', 'w')}"
+        self.counter = itertools.count(1)
+        self.tokens: dict[str, str | Inconclusive] = {}
+        self.secrets: list[str] = list(ixit.secrets)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.transport.close()
+
+    def remember_secret(self, value: object) -> None:
+        """Add a token seen on the wire to the values redacted from evidence."""
+        if isinstance(value, str) and value and value not in self.secrets:
+            self.secrets.append(value)
+
+
+class Api:
+    """The recorded HTTP client of one test (see CONTRACTS.md C3 for every method)."""
+
+    def __init__(self, context: Context) -> None:
+        self.ctx = context
+        self.ixit = context.ixit
+        self.exchanges: list[Exchange] = []
+        self._created: list[tuple[str, str, dict[str, str], str]] = []
+
+    # -- accounts -------------------------------------------------------------------------
+    def account(self, role: str) -> Account:
+        """The IXIT account of `dso`, `agg1`, `agg2` (...)."""
+        if role == "dso":
+            return self.ixit.dso
+        if role.startswith("agg") and role[3:].isdigit() and 1 <= int(role[3:]) <= len(self.ixit.aggregators):
+            return self.ixit.aggregators[int(role[3:]) - 1]
+        raise ValueError(f"unknown role {role!r}; expected dso, agg1, agg2")
+
+    def entity(self, role: str) -> str:
+        """The entity id of a role."""
+        return self.account(role).entity_id
+
+    def _role_of(self, entity_id: str) -> str | None:
+        return next((role for role, eid in self.ixit.entity_ids.items() if eid == entity_id), None)
+
+    # -- requests -------------------------------------------------------------------------
+    def login(self, role: str) -> Exchange:
+        """A fresh A1 password grant for `role` (not cached; a 200 body is validated, ST-10)."""
+        ex = self._password_grant(role)
+        self._check_success_body("A1", ex)
+        return ex
+
+    def _password_grant(self, role: str) -> Exchange:
+        account = self.account(role)
+        ex = self._send("POST", OPERATIONS_BY_ID["A1"].path, data={
+            "grant_type": "password", "username": account.username, "password": account.password,
+            "client_id": self.ixit.client_id, "client_secret": self.ixit.client_secret,
+        })
+        ex.op = "A1"
+        return ex
+
+    def token(self, role: str) -> str:
+        """An access token of `role`, obtained once per session; Inconclusive("precondition") on failure."""
+        cached = self.ctx.tokens.get(role)
+        if isinstance(cached, Inconclusive):
+            raise Inconclusive(cached.reason, cached.cause)
+        if cached is not None:
+            return cached
+        try:  # a token that works is used even when its TokenResponse breaks the profile (core-auth says so)
+            ex = self._password_grant(role)
+        except Inconclusive as exc:
+            self.ctx.tokens[role] = Inconclusive(f"login as {role} failed earlier: {exc.reason}", exc.cause)
+            raise
+        except Failure as exc:
+            self.ctx.tokens[role] = Inconclusive(f"login as {role} failed: {exc}", "precondition")
+            raise self.ctx.tokens[role] from None
+        body = _json_or_none(ex)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if ex.status != 200 or not isinstance(token, str) or not token:
+            reason = f"login as {role} (A1) failed: answered {ex.status} {ex.text[:200]!r}"
+            self.ctx.tokens[role] = Inconclusive(reason, "precondition")
+            raise Inconclusive(reason, "precondition")
+        self.ctx.tokens[role] = token
+        return token
+
+    def call(
+        self,
+        op_id: str,
+        *,
+        as_: str | None = _AUTO,
+        path: dict[str, str] | None = None,
+        json: Any = _UNSET,
+        data: dict[str, str] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        token: str | None = None,
+        method: str | None = None,
+        auth_header: str | None = None,
+    ) -> Exchange:
+        """Call operation `op_id` (A1…N4) of PROFILE.md section 2 and record the exchange.
+
+        `as_` defaults to the operation's natural caller (the DSO for DSO operations and list
+        reads, the path's aggregator for aggregator operations, nobody for A1/A2); None sends no
+        token. `path` fills `{dso}` (default the IXIT DSO), `{agg}` (default agg1) and id segments.
+        The success body of A1/A2/id getters/lists is validated against its schema (ST-10).
+        """
+        op = OPERATIONS_BY_ID[op_id]
+        params = {"dso": self.ixit.dso.entity_id, "agg": self.entity("agg1"), **(path or {})}
+        missing = [p for p in op.path_params if p not in params]
+        if missing:
+            raise ValueError(f"{op_id} needs path parameter(s) {missing}")
+        rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items()})
+        if as_ is _AUTO:
+            as_ = self._natural_role(op, params)
+        ex = self._send(method or op.method, rel, as_=as_, json=json, data=data, content=content,
+                        headers=headers, query=query, token=token, auth_header=auth_header)
+        ex.op = op_id if method is None or method.upper() == op.method else None
+        if ex.op:
+            self._check_success_body(op_id, ex)
+        return ex
+
+    def raw(self, method: str, path: str, *, as_: str | None = None, **kwargs: Any) -> Exchange:
+        """Send `method` to a path relative to the base URL (no default token) and record it."""
+        ex = self._send(method, path, as_=as_, **kwargs)
+        found = match_operation(method, path.split("?")[0])
+        ex.op = found[0].id if found else None
+        return ex
+
+    def _natural_role(self, op: Any, params: dict[str, str]) -> str | None:
+        if op.action in ("token", "refresh"):
+            return None
+        if op.access in (AGG_SELF, AGG_SELF_OR_ANY_DSO):
+            return self._role_of(params["agg"]) or "agg1"
+        return "dso"
+
+    def _send(self, method: str, rel: str, *, as_: str | None = None, json: Any = _UNSET,
+              data: dict[str, str] | None = None, content: bytes | None = None,
+              headers: dict[str, str] | None = None, query: Any = None, token: str | None = None,
+              auth_header: str | None = None) -> Exchange:
+        sent: dict[str, str] = {"Accept": "application/json"}
+        body: bytes | None = None
+        if json is not _UNSET:
+            body = jsonlib.dumps(json).encode()
+            sent["Content-Type"] = "application/json"
+        elif data is not None:
+            body = urlencode(data).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+            self.ctx.remember_secret(data.get("refresh_token"))
+        elif content is not None:
+            body = content
+        if auth_header is not None:
+            sent["Authorization"] = auth_header
+        elif token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        elif as_ is not None:
+            sent["Authorization"] = f"Bearer {self.token(as_)}"
+        for name, value in (headers or {}).items():
+            if value is None:
+                sent.pop(name, None)
+                sent.pop(next((k for k in sent if k.lower() == name.lower()), name), None)
+            else:
+                sent[name] = value
+        url = self.ctx.base_url + rel
+        if query:
+            url += "?" + urlencode(query, doseq=True)
+        try:
+            ex = self.ctx.transport.send(method.upper(), url, sent, body)
+        except (Inconclusive, Failure) as exc:
+            self.exchanges.append(exc.exchange)  # type: ignore[attr-defined]
+            raise
+        self.exchanges.append(ex)
+        if ex.body and b"_token" in ex.body:
+            found = _json_or_none(ex)
+            if isinstance(found, dict):
+                self.ctx.remember_secret(found.get("access_token"))
+                self.ctx.remember_secret(found.get("refresh_token"))
+        return ex
+
+    def _check_success_body(self, op_id: str, ex: Exchange) -> None:
+        op = OPERATIONS_BY_ID[op_id]
+        if ex.status not in op.success or op.response_schema is None:
+            return
+        from ats.checks import expect_schema  # checks import session helpers lazily, avoid a cycle
+
+        if ex.content_type != "application/json" and not ex.content_type.endswith("+json"):
+            raise Failure(f"PROFILE 1: response bodies are application/json; {ex.describe()} sent Content-Type "
+                          f"{ex.headers.get('Content-Type')!r}")
+        expect_schema(ex, op.response_schema, array=op.action == "list", ref="ST-10")
+        if op.action == "new_id":
+            field = ID_FIELDS[op.kind]
+            body = ex.json()
+            if field not in body:
+                raise Failure(f"P-05, ST-10: {op_id} must answer {{\"{field}\": \"...\"}}; "
+                              f"{ex.describe()} answered {ex.text[:200]!r}")
+
+    # -- objects --------------------------------------------------------------------------
+    def new_id(self, kind: str = "x") -> str:
+        """An id unique per run, worker and call; valid per PROFILE.md section 4, at most 64 characters."""
+        return f"{self.ctx.prefix}-{kind[:12]}-{next(self.ctx.counter)}"[:64]
+
+    def build(self, kind: str, **overrides: Any) -> dict[str, Any]:
+        """A valid, plausible object of `kind` (request, offer, activation, ack, nack) with `overrides`.
+
+        Activations, ACKs and NACKs need `offer_id` (and ACK/NACK may take `activation_id`) in overrides.
+        """
+        kind = short_kind(kind)
+        now, ixit = timestamp(), self.ixit
+        common = {"timestamp": now, "unit": ixit.unit, "duration": 900}
+        if kind == "request":
+            obj = {"request_id": self.new_id("req"), **common, "deadline": timestamp(timedelta(days=1)),
+                   "region_id": ixit.region_id, "flexible_power": 100}
+        elif kind == "offer":
+            obj = {"offer_id": self.new_id("off"), "entity_id": self.entity("agg1"), **common,
+                   "deadline": timestamp(timedelta(days=1)), "region_id": ixit.region_id, "flexible_power": 80,
+                   "granularity": 10, "activation_time": timestamp(timedelta(hours=2)), "flex_price": 12.5,
+                   "flex_type": "upward", "currency": ixit.currency}
+        else:
+            base = {**common, "offer_id": overrides.get("offer_id", ""), "flexible_power": 80, "granularity": 10,
+                    "activation_time": timestamp(timedelta(hours=2))}
+            if kind == "activation":
+                obj = {"activation_id": self.new_id("act"), **base, "flex_price": 12.5, "flex_type": "upward",
+                       "currency": ixit.currency}
+            else:
+                obj = {f"{kind}_id": self.new_id(kind), **base}
+        obj.update(overrides)
+        return obj
+
+    def _post(self, kind: str, obj: dict[str, Any], path: dict[str, str], role: str) -> dict[str, Any]:
+        ops = _OPS[kind]
+        ex = self.call(ops["post"], as_=role, path=path, json=obj)
+        if ex.status not in OPERATIONS_BY_ID[ops["post"]].success:
+            raise Inconclusive(f"precondition: could not create a {kind} ({ex.describe()}: {ex.text[:200]!r})",
+                               "precondition")
+        self.track(kind, obj, **path)
+        return obj
+
+    def create_request(self, **overrides: Any) -> dict[str, Any]:
+        """Post a valid FlexibilityRequest as the DSO (R2); deleted at teardown."""
+        return self._post("request", self.build("request", **overrides), {"dso": self.ixit.dso.entity_id}, "dso")
+
+    def create_offer(self, agg: str = "agg1", **overrides: Any) -> dict[str, Any]:
+        """Post a valid FlexibilityOffer as aggregator role `agg` (O2); deleted at teardown."""
+        obj = self.build("offer", entity_id=self.entity(agg), **overrides)
+        return self._post("offer", obj, {"agg": self.entity(agg)}, agg)
+
+    def prepare(self, kind: str, agg: str = "agg1", **overrides: Any) -> dict[str, Any]:
+        """A valid object of `kind` ready to post for aggregator role `agg`, with its prerequisites created.
+
+        An offer is `agg`'s own; an activation answers a fresh offer of `agg`; an ACK/NACK answers a
+        fresh activation to `agg` (PL-4, PL-5, PL-7 hold). The object itself is not posted.
+        """
+        kind = short_kind(kind)
+        if kind == "request":
+            return self.build("request", **overrides)
+        if kind == "offer":
+            return self.build("offer", **{"entity_id": self.entity(agg), **overrides})
+        if kind == "activation":
+            offer = self.create_offer(agg)
+            fields = {k: offer[k] for k in ("offer_id", "flexible_power", "granularity", "duration", "unit",
+                                            "activation_time", "flex_price", "flex_type", "currency")}
+            return self.build("activation", **{**fields, **overrides})
+        activation = self.create_activation(agg)
+        fields = {k: activation[k] for k in ("offer_id", "activation_id", "flexible_power", "granularity",
+                                             "duration", "unit", "activation_time")}
+        return self.build(kind, **{**fields, **overrides})
+
+    def create_activation(self, agg: str = "agg1", offer: dict[str, Any] | None = None, **overrides: Any) -> dict:
+        """Post a valid FlexibilityActivation of an offer of `agg` (creating the offer when none is given)."""
+        offer = offer or self.create_offer(agg)
+        fields = {k: offer[k] for k in ("offer_id", "flexible_power", "granularity", "duration", "unit",
+                                        "activation_time", "flex_price", "flex_type", "currency")}
+        obj = self.build("activation", **{**fields, **overrides})
+        return self._post("activation", obj, {"dso": self.ixit.dso.entity_id, "agg": self.entity(agg)}, "dso")
+
+    def _answer(self, kind: str, agg: str, activation: dict[str, Any] | None, overrides: dict[str, Any]) -> dict:
+        activation = activation or self.create_activation(agg)
+        fields = {k: activation[k] for k in ("offer_id", "activation_id", "flexible_power", "granularity",
+                                             "duration", "unit", "activation_time")}
+        obj = self.build(kind, **{**fields, **overrides})
+        return self._post(kind, obj, {"agg": self.entity(agg)}, agg)
+
+    def create_ack(self, agg: str = "agg1", activation: dict[str, Any] | None = None, **overrides: Any) -> dict:
+        """Post a valid ACK of an activation to `agg` (creating offer and activation when none is given)."""
+        return self._answer("ack", agg, activation, overrides)
+
+    def create_nack(self, agg: str = "agg1", activation: dict[str, Any] | None = None, **overrides: Any) -> dict:
+        """Post a valid NACK of an activation to `agg` (creating offer and activation when none is given)."""
+        return self._answer("nack", agg, activation, overrides)
+
+    def track(self, kind: str, obj: dict[str, Any] | str, agg: str | None = None, dso: str | None = None) -> None:
+        """Register an object the test posted itself for deletion at teardown.
+
+        `agg` is an entity id (or a role name such as "agg2"); it defaults to the offer's `entity_id` or agg1.
+        """
+        kind = short_kind(kind)
+        obj_id = obj if isinstance(obj, str) else obj[ID_FIELDS[KINDS[kind]]]
+        if agg is not None and agg not in self.ixit.entity_ids.values() and agg in self.ixit.entity_ids:
+            agg = self.entity(agg)
+        if agg is None:
+            agg = obj.get("entity_id") if isinstance(obj, dict) and kind == "offer" else None
+        params = {"dso": dso or self.ixit.dso.entity_id, "agg": agg or self.entity("agg1"), _OPS[kind]["param"]: obj_id}
+        role = "dso" if kind in ("request", "activation") else (self._role_of(params["agg"]) or "agg1")
+        self._created.append((kind, obj_id, params, role))
+
+    def list(self, kind: str, as_: str | None = _AUTO, agg: str = "agg1", query: Any = None,
+             dso: str | None = None) -> list[dict[str, Any]]:
+        """Read a resource list (R3/O3/V3/K3/N3); a non-200 answer or a schema violation is a FAIL."""
+        from ats.checks import expect_status
+
+        kind = short_kind(kind)
+        op_id = _OPS[kind]["list"]
+        agg_id = self.entity(agg) if agg in self.ixit.entity_ids else agg
+        ex = self.call(op_id, as_=as_, path={"dso": dso or self.ixit.dso.entity_id, "agg": agg_id}, query=query)
+        expect_status(ex, 200, "ST-6, ST-9", f"{op_id} answers 200 with an array")
+        return ex.json()
+
+    def cleanup(self) -> None:
+        """Delete everything this test created, newest first; errors are ignored (best effort)."""
+        created, self._created = self._created, []
+        for kind, _obj_id, params, role in reversed(created):
+            op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]
+            rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in op.path_params})
+            try:
+                token = self.token(role)
+                self.ctx.transport.send("DELETE", self.ctx.base_url + rel, {"Authorization": f"Bearer {token}"}, None)
+            except (Inconclusive, Failure):
+                continue
+
+    def records(self) -> list[dict[str, Any]]:
+        """The exchanges of this test as redacted C4 evidence dicts."""
+        return [ex.record(self.ctx.secrets, list(self.ixit.headers)) for ex in self.exchanges]
+
+
+def _json_or_none(ex: Exchange) -> Any:
+    try:
+        return jsonlib.loads(ex.body)
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,152 @@
+"""Check one HAR entry against the profile: operation, request body, status, response body.
+
+Finding paths point into the exchange: `/request/body/...`, `/response/status`,
+`/response/body/...`. Rules besides the validator's: `status` (a status the profile does
+not allow for the operation), `json` (a body that should be JSON and is not) and `body`
+(a body where the profile allows none, or only `{}`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from interflex.profile import API_PREFIX, ID_FIELDS, Operation, allowed_methods, match_operation
+from interflex.validation._findings import ERROR, WARNING, Finding
+from interflex.validation._inputs import HarEntry, parse_json
+from interflex.validation._results import Result
+from interflex.validation._statuses import allowed_statuses
+from interflex.validation._validator import validate
+
+_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+")
+_JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
+
+
+def _api_path(url: object) -> str | None:
+    """The path after `/interflex/api/<version>`, or None when the URL has no such prefix."""
+    if not isinstance(url, str):
+        return None
+    path = urlsplit(url).path
+    found = _BASE.search(path)
+    return unquote(path[found.end():]) if found else None
+
+
+def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:
+    return [Finding(f.severity, prefix + f.path, f.rule, f.message) for f in findings]
+
+
+def _response_text(response: dict[str, Any]) -> str:
+    content = response.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("text"), str):
+        return ""
+    text = content["text"]
+    if content.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return "\ufffd"  # undecodable: reported as "not JSON" where JSON is required
+    return text
+
+
+def _mime_type(response: dict[str, Any]) -> str:
+    content = response.get("content")
+    mime = content.get("mimeType") if isinstance(content, dict) else None
+    if isinstance(mime, str) and mime:
+        return mime
+    headers = response.get("headers")
+    for header in headers if isinstance(headers, list) else []:
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == "content-type":
+            return str(header.get("value", ""))
+    return ""
+
+
+def _json_body(text: str, where: str) -> tuple[Any, list[Finding]]:
+    try:
+        return parse_json(text), []
+    except ValueError as exc:
+        return None, [Finding(ERROR, where, "json", f"body is not JSON: {exc}")]
+
+
+def _check_request(op: Operation, request: dict[str, Any], strict: bool) -> list[Finding]:
+    if op.request_schema is None:
+        return []
+    post = request.get("postData")
+    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+        return [Finding(WARNING, "/request/body", "body", "request body not in the capture; not checked")]
+    body, problems = _json_body(post["text"], "/request/body")
+    if problems:
+        return problems
+    return _prefixed(validate(body, op.request_schema, strict), "/request/body")
+
+
+def _check_success_body(op: Operation, status: int, text: str, strict: bool) -> list[Finding]:
+    where = "/response/body"
+    empty = not text.strip()
+    if status == 204:
+        return [] if empty else [Finding(ERROR, where, "body", "a 204 response has no body")]
+    if empty:  # POST and DELETE may answer without a body; the others answer JSON
+        return [] if op.response_schema is None else [
+            Finding(ERROR, where, "json", f"empty body; {op.id} answers a JSON {op.response_schema}")]
+    body, problems = _json_body(text, where)
+    if problems:
+        return problems
+    if op.action == "list":
+        if not isinstance(body, list):
+            return [Finding(ERROR, where, "type", f"{op.id} answers an array of {op.kind}")]
+        findings = []
+        for index, item in enumerate(body):
+            findings += _prefixed(validate(item, op.kind, strict), f"{where}/{index}")
+        return findings
+    if op.action == "delete":
+        return [] if body == {} else [Finding(ERROR, where, "body", "a DELETE answer may only carry {}")]
+    if op.action == "post":
+        return [] if body == {} else _prefixed(validate(body, op.kind, strict), where)
+    findings = _prefixed(validate(body, op.response_schema, strict), where)
+    if op.action == "new_id" and isinstance(body, dict) and op.kind is not None:
+        field = ID_FIELDS[op.kind]
+        if field not in body:
+            findings.append(Finding(ERROR, f"{where}/{field}", "required", f"{op.id} answers {{{field!r}: ...}}"))
+    return findings
+
+
+def _check_response(op: Operation, method: str, response: dict[str, Any], strict: bool) -> list[Finding]:
+    status = response.get("status")
+    if not isinstance(status, int) or isinstance(status, bool) or status <= 0:
+        return [Finding(ERROR, "/response/status", "status", f"no response status in the capture ({status!r})")]
+    allowed = allowed_statuses(op)
+    findings = []
+    if status not in allowed:
+        listed = ", ".join(map(str, sorted(allowed)))
+        message = f"{status} is not allowed for {op.id}; allowed: {listed}"
+        findings.append(Finding(ERROR, "/response/status", "status", message))
+    if method == "HEAD":
+        return findings
+    text = _response_text(response)
+    if status in op.success:
+        findings += _check_success_body(op, status, text, strict)
+    elif 400 <= status < 500 and _JSON_TYPE.match(_mime_type(response)):
+        body, problems = _json_body(text, "/response/body")
+        findings += problems or _prefixed(validate(body, "Error", strict), "/response/body")
+    return findings
+
+
+def check_entry(item: HarEntry, strict: bool = False) -> Result:
+    """Check one HAR entry; entries outside the 22 operations come back skipped."""
+    request, response = item.entry["request"], item.entry["response"]
+    method = str(request.get("method", "")).upper()
+    url = request.get("url")
+    path = _api_path(url)
+    if path is None:
+        return Result(item.source, None, skipped=f"{method} {url}: not under {API_PREFIX}/<version>")
+    matched = match_operation(method, path)
+    if matched is None:
+        if allowed_methods(path):
+            return Result(item.source, None, skipped=f"{method} {path}: method not listed for this path (ST-5)")
+        return Result(item.source, None, skipped=f"{method} {path}: not one of the 22 operations")
+    op = matched[0]
+    findings = _check_request(op, request, strict) + _check_response(op, method, response, strict)
+    operation = f"{op.id} {method} {path} -> {response.get('status')}"
+    return Result(item.source, op.kind or op.response_schema, findings, operation=operation)

@@ -1,0 +1,184 @@
+"""The Starlette application: one dispatcher driven by `interflex.profile.OPERATIONS`.
+
+Every request under the base path is matched with `match_operation` (literal segments win,
+P-07; id segments must match the id pattern) and `allowed_methods` (405 with `Allow`, ST-5),
+then authenticated (AU-4), authorized by the operation's "who may call" rule (AU-5) and
+handed to the handler of its action.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import cache
+from urllib.parse import unquote
+
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from interflex import profile
+from interflex.profile import Operation
+from interflex.validation import bundled_openapi
+from reference_server import resources
+from reference_server.accounts import User
+from reference_server.context import Context
+from reference_server.oauth import token_endpoint
+from reference_server.responses import error
+
+BASE_PATH = f"{profile.API_PREFIX}/{profile.DEFAULT_VERSION}"
+_REALM = 'Bearer realm="interflex"'
+_ACTIVATION_OPS = frozenset({"V1", "V2", "V3", "V4"})
+_log = logging.getLogger("reference_server")
+
+Handler = Callable[[Context, Operation, dict[str, str], User | None, Request], Response | Awaitable[Response]]
+_HANDLERS: dict[str, Handler] = {
+    "new_id": resources.new_id,
+    "post": resources.post,
+    "list": resources.list_objects,
+    "delete": resources.delete,
+}
+
+
+def relative_path(raw_path: bytes) -> str | None:
+    """The path below BASE_PATH with each segment percent-decoded; None when it is not below it
+    or a segment decodes to something containing "/" (an encoded slash never splits a segment).
+    """
+    try:
+        path = raw_path.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not path.startswith(BASE_PATH + "/"):
+        return None
+    try:
+        segments = [unquote(s, errors="strict") for s in path[len(BASE_PATH):].split("/")]
+    except UnicodeDecodeError:
+        return None
+    if any("/" in s for s in segments):
+        return None
+    return "/".join(segments)
+
+
+def _unauthorized(description: str, code: str = "invalid_token") -> Response:
+    challenge = f'{_REALM}, error="{code}", error_description="{description}"'
+    return error(401, code, description, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate(ctx: Context, request: Request) -> User | Response | None:
+    """The user of the bearer token (AU-4); None means "anonymous" (fault `no-auth-required` only)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        if ctx.faulty("no-auth-required"):
+            return None
+        return error(401, "invalid_token", "a bearer token is required", headers={"WWW-Authenticate": _REALM})
+    scheme, _, token = header.partition(" ")
+    token = token.strip(" ")
+    if scheme.lower() != "bearer" or not token or " " in token:
+        return _unauthorized("the Authorization header is not 'Bearer <token>'", "invalid_request")
+    username = ctx.tokens.user(token)
+    user = ctx.accounts.users.get(username) if username else None
+    if user is None:
+        return _unauthorized("unknown or expired access token")
+    return user
+
+
+def permitted(ctx: Context, op: Operation, user: User | None, params: dict[str, str]) -> bool:
+    """The "who may call" column of section 2 (AU-5, P-08)."""
+    if user is None or op.access in (profile.ANYONE, profile.AUTHENTICATED, profile.OFFERS_LIST):
+        return True
+    if ctx.faulty("no-authz-check") and op.action in ("post", "delete"):
+        return True
+    is_dso, is_agg = user.role == "dso", user.role == "aggregator"
+    own_dso = is_dso and user.entity_id == params.get("dso")
+    own_agg = is_agg and user.entity_id == params.get("agg")
+    if op.access == profile.DSO_SELF:
+        return own_dso
+    if op.access == profile.AGG_SELF:
+        return own_agg
+    if op.access == profile.DSO_SELF_OR_AGG_SELF:
+        return own_dso or own_agg or (is_agg and ctx.faulty("agg-reads-foreign-activations"))
+    if op.access == profile.AGG_SELF_OR_ANY_DSO:
+        return is_dso or own_agg
+    return False
+
+
+@cache
+def _openapi_text() -> str:
+    return yaml.safe_dump(bundled_openapi(), sort_keys=False, allow_unicode=True)
+
+
+def _openapi() -> Response:
+    """The self-contained OpenAPI document (`interflex.validation.bundled_openapi`)."""
+    try:
+        text = _openapi_text()
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        _log.warning("cannot serve the OpenAPI document: %s", exc)
+        return error(404, "not_found", "this installation has no usable OpenAPI document (schemas/openapi.yaml)")
+    return Response(text, media_type="application/yaml")
+
+
+def _activation_path(path: str) -> bool:
+    """True when `path` is one of the activation family's paths (V1-V4), whatever the method."""
+    matches = (profile.match_operation(method, path) for method in ("GET", "POST", "DELETE"))
+    return any(found is not None and found[0].id in _ACTIVATION_OPS for found in matches)
+
+
+def _not_found(path: str) -> Response:
+    return error(404, "not_found", f"no operation of the InterFlex profile at {path}")
+
+
+async def dispatch(ctx: Context, request: Request) -> Response:
+    """Route one request by the profile's operation table and run its handler."""
+    method = request.method.upper()
+    raw = request.scope.get("raw_path") or request.scope["path"].encode("utf-8", "surrogateescape")
+    path = relative_path(raw)
+    shown = raw.decode("ascii", "replace")[:200]
+    if path is None:
+        return _not_found(shown)
+    if path == "/openapi.yaml" and method in ("GET", "HEAD"):
+        return _openapi()
+    if ctx.faulty("no-activations") and _activation_path(path):
+        return _not_found(shown)
+    found = profile.match_operation(method, path)
+    if found is None:
+        allowed = frozenset({"GET", "HEAD"}) if path == "/openapi.yaml" else profile.allowed_methods(path)
+        if allowed and not ctx.faulty("method-not-allowed-404"):
+            description = f"{method} is not allowed here; allowed: {', '.join(sorted(allowed))}"
+            return error(405, "method_not_allowed", description, headers={"Allow": ", ".join(sorted(allowed))})
+        return _not_found(shown)
+    op, params = found
+    if op.action in ("token", "refresh"):
+        return await token_endpoint(ctx, op, request)
+    user = authenticate(ctx, request)
+    if isinstance(user, Response):
+        return user
+    if not permitted(ctx, op, user, params):
+        who = f"{user.role} {user.entity_id!r}" if user else "anonymous"
+        return error(403, "forbidden", f"{who} may not call {op.id} {op.method} {op.path} here")
+    result = _HANDLERS[op.action](ctx, op, params, user, request)
+    return await result if isinstance(result, Awaitable) else result
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    _log.exception("internal error on %s %s", request.method, request.url.path)
+    return error(500, "server_error", "internal server error")
+
+
+def build_app(ctx: Context) -> Starlette:
+    """The ASGI application serving `ctx` under BASE_PATH (every other path answers a JSON 404)."""
+
+    return Starlette(routes=[Route("/{path:path}", _Endpoint(ctx))], exception_handlers={Exception: _server_error})
+
+
+class _Endpoint:
+    """An ASGI endpoint (not a request function), so Starlette passes every method through to `dispatch`."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await dispatch(self.ctx, Request(scope, receive))
+        await response(scope, receive, send)

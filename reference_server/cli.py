@@ -1,0 +1,86 @@
+"""`interflex-server`: run the reference server, list its fault modes, or hash a password."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+import uvicorn
+
+from reference_server.accounts import hash_password
+from reference_server.app import build_app
+from reference_server.faults import FAULTS
+from reference_server.server import bind_socket, make_context
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interflex-server",
+        description="The InterFlex reference server: PROFILE.md, all 22 operations, under /interflex/api/v1.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="TCP port, 0 for a free one (default: %(default)s)")
+    parser.add_argument("--db", default="interflex.db", metavar="PATH",
+                        help="SQLite database file, or :memory: (default: %(default)s)")
+    parser.add_argument("--accounts", metavar="FILE", help="accounts YAML file (default: the bundled demo accounts)")
+    parser.add_argument("--token-lifetime", type=int, default=3600, metavar="SECONDS",
+                        help="lifetime of access and refresh tokens (default: %(default)s)")
+    parser.add_argument("--fault", metavar="NAME", choices=sorted(FAULTS),
+                        help="deviate from the profile in one way (see --list-faults)")
+    parser.add_argument("--list-faults", action="store_true", help="print the fault modes and exit")
+    parser.add_argument("--hash-password", action="store_true",
+                        help="read a password (prompt, or one line of stdin) and print its hash for the accounts file")
+    return parser
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if first != getpass.getpass("again: "):
+            raise ValueError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `interflex-server` and `python -m reference_server`."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list_faults:
+        width = max(map(len, FAULTS))
+        for fault in FAULTS.values():
+            print(f"{fault.name:<{width}}  {fault.conformance_class:<16}  {fault.description}")
+        return 0
+    try:
+        if args.hash_password:
+            password = _read_password()
+            if not password:
+                raise ValueError("the password is empty")
+            print(hash_password(password))
+            return 0
+        if args.token_lifetime <= 0:
+            raise ValueError("--token-lifetime must be a positive number of seconds")
+        context = make_context(args.db, args.accounts, args.token_lifetime, args.fault)
+        sock = bind_socket(args.host, args.port)
+    except (RuntimeError, ValueError) as exc:
+        parser.exit(2, f"interflex-server: error: {exc}\n")
+    except KeyboardInterrupt:
+        return 130
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    fault = f", fault mode {args.fault!r}" if args.fault else ""
+    print(f"InterFlex reference server at http://{shown}:{port}/interflex/api/v1 (database {args.db}{fault})",
+          file=sys.stderr, flush=True)
+    config = uvicorn.Config(build_app(context), log_level="info", access_log=True, lifespan="off",
+                            timeout_graceful_shutdown=2)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        context.store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""`ReferenceServer`: the reference server on uvicorn in a background thread (CONTRACTS.md C1)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from reference_server.accounts import AccountsError, load_accounts
+from reference_server.app import BASE_PATH, build_app
+from reference_server.context import Context
+from reference_server.faults import check_fault
+from reference_server.store import Store, StoreError
+from reference_server.tokens import Tokens
+
+_START_TIMEOUT = 10.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free port); RuntimeError with one line if busy."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family = infos[0][0]
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets of that protocol
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise RuntimeError(f"cannot use host {host!r}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def make_context(db: str, accounts: str | Path | None, token_lifetime: int, fault: str | None) -> Context:
+    """Open the database and accounts; RuntimeError with one clear line when either is unusable."""
+    check_fault(fault)
+    if not isinstance(token_lifetime, int) or isinstance(token_lifetime, bool) or token_lifetime <= 0:
+        raise ValueError(f"token_lifetime must be a positive integer number of seconds, not {token_lifetime!r}")
+    try:
+        loaded = load_accounts(accounts)
+    except AccountsError as exc:
+        raise RuntimeError(str(exc)) from None
+    try:
+        store = Store(db)
+    except StoreError as exc:
+        raise RuntimeError(str(exc)) from None
+    return Context(store, loaded, Tokens(store, token_lifetime), fault)
+
+
+class ReferenceServer:
+    """The reference server in a background thread: `start()`, `base_url`, `stop()`, or `with`."""
+
+    def __init__(self, db: str = ":memory:", accounts: str | Path | None = None, token_lifetime: int = 3600,
+                 fault: str | None = None, host: str = "127.0.0.1", port: int = 0, access_log: bool = False) -> None:
+        self.fault = check_fault(fault)
+        self._args = (db, accounts, token_lifetime, fault)
+        self.host, self.port = host, port
+        self.access_log = access_log
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._context: Context | None = None
+        self._sock: socket.socket | None = None
+
+    @property
+    def base_url(self) -> str:
+        """`http://host:port/interflex/api/v1` (no trailing slash)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{BASE_PATH}"
+
+    def start(self) -> ReferenceServer:
+        """Start serving; returns once the server accepts connections (RuntimeError if it cannot)."""
+        if self._thread is not None:
+            return self
+        context = make_context(*self._args)
+        sock = bind_socket(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(build_app(context), log_level="warning", access_log=self.access_log,
+                                lifespan="off", timeout_graceful_shutdown=2)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"interflex-server-{self.port}",
+                                  daemon=True)
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not server.started:
+            server.should_exit = True
+            thread.join(timeout=5)
+            sock.close()
+            context.store.close()
+            raise RuntimeError(f"the reference server did not start on {self.host}:{self.port}")
+        self._server, self._thread, self._context, self._sock = server, thread, context, sock
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the database (idempotent)."""
+        server, thread, context, sock = self._server, self._thread, self._context, self._sock
+        self._server = self._thread = self._context = self._sock = None
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=10)
+        if sock is not None:
+            sock.close()
+        if context is not None:
+            with contextlib.suppress(Exception):
+                context.store.close()
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,78 @@
+"""RFC 3339 date-times (P-01) as sortable keys, and the `valid_at` query parameter (DF-1).
+
+Parsing is `interflex.validation.rfc3339_instant` (exact for leap seconds and long fractions);
+`instant_key` turns its result into a string that SQLite orders like the instants.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from interflex.validation import rfc3339_instant
+
+_MINUTE_BIAS = 10**9  # keeps the minute count positive (year 0000 shifted by an offset) for fixed-width keys
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return None
+    text = value.upper().replace("Z", "+00:00")
+    if text[17:19] == "60":  # a leap second: the same instant as :59 for our comparisons
+        text = text[:17] + "59" + text[19:]
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def instant_key(value: object) -> str | None:
+    """A string that sorts like the instant of an RFC 3339 date-time; None when `value` is not one."""
+    found = rfc3339_instant(value)
+    if found is None:
+        return None
+    return f"{found.minute + _MINUTE_BIAS:015d}{found.second:02d}{found.fraction}"
+
+
+def now_key() -> str:
+    """`instant_key` of the current time."""
+    key = instant_key(datetime.now(UTC).isoformat())
+    assert key is not None
+    return key
+
+
+def naive_utc(value: object) -> object:
+    """The date-time converted to UTC with its offset stripped (fault `offer-offset-lost`)."""
+    parsed = _parse(value)
+    if parsed is None:
+        return value
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None).isoformat()
+    except (OverflowError, ValueError):
+        return value
+
+
+class QueryError(ValueError):
+    """A query parameter breaks DF-1; the message says how."""
+
+
+def valid_at(query_string: bytes, lenient: bool = False) -> str | None:
+    """The `instant_key` of the `valid_at` query parameter (DF-1), None when absent.
+
+    Malformed, empty or repeated values raise QueryError (or are ignored when `lenient`).
+    """
+    values = [v for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if k == "valid_at"]
+    if not values:
+        return None
+    if len(values) > 1:
+        if lenient:
+            return None
+        raise QueryError("valid_at is repeated; give it once (DF-1)")
+    moment = instant_key(values[0])
+    if moment is None:
+        if lenient:
+            return None
+        raise QueryError(f"valid_at {values[0]!r} is not an RFC 3339 date-time with offset (DF-1)")
+    return moment

@@ -1,0 +1,192 @@
+"""The suite's pytest plugin, run like a user runs it (pytester subprocesses).
+
+Up-front validation (one-line errors, no traceback), inertness in other runs, collection of
+`--pyargs ats`, verdicts and exit codes, N/A for undeclared classes, INCONCLUSIVE after a failed
+login, evidence with redaction, and pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ats.ixit import default_ixit
+from reference_server import ReferenceServer
+
+TIMEOUT = 240
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=TIMEOUT)
+
+
+def _output(result: pytest.RunResult) -> str:
+    return result.stdout.str() + "\n" + result.stderr.str()
+
+
+def _ixit_data(**changes: object) -> dict:
+    ixit = default_ixit()
+    data = {
+        "target_url": ixit.target_url,
+        "client": {"client_id": ixit.client_id, "client_secret": ixit.client_secret},
+        "dso": vars(ixit.dso).copy(),
+        "aggregators": [vars(a).copy() for a in ixit.aggregators],
+        "region_id": ixit.region_id, "unit": ixit.unit, "currency": ixit.currency, "ics": dict(ixit.ics),
+    }
+    data.update(changes)
+    return data
+
+
+def _write_ixit(pytester: pytest.Pytester, data: object, name: str = "ixit.yaml") -> str:
+    path = pytester.path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+def _records(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _usage_error(result: pytest.RunResult, message: str) -> None:
+    out = _output(result)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, out
+    assert message in out
+    assert "Traceback" not in out and "INTERNALERROR" not in out
+
+
+@pytest.fixture(scope="module")
+def server() -> ReferenceServer:
+    with ReferenceServer() as running:
+        yield running
+
+
+def test_unreadable_ixit(pytester: pytest.Pytester) -> None:
+    _usage_error(_run(pytester, "--pyargs", "ats", "--ixit", "missing.yaml"), "cannot read IXIT file 'missing.yaml'")
+
+
+def test_ixit_not_yaml(pytester: pytest.Pytester) -> None:
+    path = _write_ixit(pytester, "dso: [unclosed\n")
+    _usage_error(_run(pytester, "--pyargs", "ats", "--ixit", path), "is not valid YAML")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"aggregators": [{"entity_id": "agg1", "username": "agg1", "password": "x"}]}, "at least two aggregator"),
+        ({"dso": {"entity_id": "dso1", "username": "dso1"}}, "dso: 'password' is missing"),
+        ({"unit": "kWh"}, "unit must be one of W, kW, MW"),
+        ({"ics": {"plausability": True}}, "unknown optional class 'plausability'"),
+        ({"tls": {"verify": "no-such-ca.pem"}}, "tls file 'no-such-ca.pem' not found"),
+    ],
+)
+def test_invalid_ixit(pytester: pytest.Pytester, changes: dict, message: str) -> None:
+    path = _write_ixit(pytester, _ixit_data(**changes))
+    _usage_error(_run(pytester, "--pyargs", "ats", "--ixit", path), message)
+
+
+def test_unknown_class(pytester: pytest.Pytester) -> None:
+    _usage_error(_run(pytester, "--pyargs", "ats", "--ats-class", "core-auth,core-magic"),
+                 "--ats-class: unknown conformance class 'core-magic'")
+
+
+def test_unreachable_target(pytester: pytest.Pytester) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/interflex/api/v1"
+    _usage_error(_run(pytester, "--pyargs", "ats", "--target-url", url), f"target {url} is unreachable")
+
+
+def test_plugin_is_inert_in_other_runs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = _run(pytester, "-v")
+    out = _output(result)
+    assert result.ret == 0
+    assert "InterFlex conformance" not in out and "(Server:" not in out
+
+
+def test_pyargs_collects_only_the_cases(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, "--pyargs", "ats", "--collect-only", "-q")
+    nodeids = [line for line in result.stdout.lines if "::" in line]
+    assert result.ret == 0, _output(result)
+    assert len(nodeids) > 100
+    assert all("cases/test_" in n for n in nodeids), [n for n in nodeids if "cases/test_" not in n][:5]
+
+
+def test_cli_help_and_pass_through(pytester: pytest.Pytester) -> None:
+    help_run = pytester.run(sys.executable, "-m", "ats.cli", "--help", timeout=TIMEOUT)
+    assert help_run.ret == 0 and "--target-url URL" in help_run.stdout.str() and "--ixit FILE" in help_run.stdout.str()
+    run = pytester.run(sys.executable, "-m", "ats.cli", "--collect-only", "-q", "--ats-class", "core-ids",
+                       timeout=TIMEOUT)
+    assert run.ret == 0, run.stderr.str()
+    assert "test_ids.py::test_ids_are_fresh[R1]" in run.stdout.str()
+    assert "test_auth.py" not in run.stdout.str()
+
+
+def test_external_target_undeclared_class_is_na(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    path = _write_ixit(pytester, _ixit_data(ics={"plausibility": False, "date-filter": False}))
+    out_file = pytester.path / "records.json"
+    result = _run(pytester, "--pyargs", "ats", "--ixit", path, "--target-url", server.base_url,
+                  "--ats-class", "core-ids,plausibility", "--ats-records", str(out_file))
+    data = _records(out_file)
+    assert result.ret == 0, _output(result)
+    assert data["summary"]["overall"] == "CONFORMANT"
+    plaus = data["summary"]["classes"]["plausibility"]
+    assert plaus["gating"] is False and plaus["verdict"] == "N/A" and plaus["counts"]["N/A"] > 0
+    assert data["summary"]["classes"]["core-ids"]["verdict"] == "PASS"
+    assert data["info"]["target_url"] == server.base_url and data["info"]["server_header"]
+    assert "InterFlex conformance" in result.stdout.str() and "overall verdict: CONFORMANT" in result.stdout.str()
+
+
+def test_failed_login_makes_token_tests_inconclusive(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    data = _ixit_data()
+    data["dso"]["password"] = "not-the-password"
+    path = _write_ixit(pytester, data)
+    out_file = pytester.path / "records.json"
+    result = _run(pytester, "--pyargs", "ats.cases.test_requests", "--ixit", path, "--target-url", server.base_url,
+                  "--ats-records", str(out_file))
+    records = _records(out_file)
+    assert result.ret == 1
+    assert {c["verdict"] for c in records["cases"].values()} == {"INCONCLUSIVE"}
+    assert all(r["cause"] == "precondition" and "login as dso" in r["reason"] for r in records["records"])
+    assert records["summary"]["overall"] == "NOT CONFORMANT"
+    assert "not-the-password" not in out_file.read_text() and "not-the-password" not in _output(result)
+
+
+def test_failure_shows_redacted_evidence(pytester: pytest.Pytester) -> None:
+    out_file = pytester.path / "records.json"
+    result = _run(pytester, "--pyargs", "ats.cases.test_auth", "--ats-reference-fault", "accept-any-password",
+                  "--ats-records", str(out_file))
+    out = _output(result)
+    assert result.ret == 1
+    assert "overall verdict: NOT CONFORMANT" in out
+    assert "FAIL IFX-AUTH-003 [PROFILE 3, A1, AU-3, RFC 6749 5.2]: AU-3:" in out
+    assert "HTTP exchanges of IFX-AUTH-003" in out and "password=***" in out
+    text = out_file.read_text()
+    for secret in default_ixit().secrets:
+        if len(secret) > 6:
+            assert secret not in out and secret not in text
+    records = _records(out_file)["records"]
+    failed = [r for r in records if r["case"] == "IFX-AUTH-003"][0]
+    assert failed["verdict"] == "FAIL" and failed["exchanges"][0]["status"] == 200
+    assert '"access_token": "***"' in failed["exchanges"][0]["response_body"]
+    bearer = [ex for r in records for ex in r["exchanges"] if "Authorization" in ex["request_headers"]]
+    assert bearer and all(ex["request_headers"]["Authorization"].endswith("***") for ex in bearer)
+
+
+def test_xdist_merges_records_on_the_controller(pytester: pytest.Pytester) -> None:
+    out_file = pytester.path / "records.json"
+    result = _run(pytester, "-n", "2", "--pyargs", "ats.cases.test_requests", "ats.cases.test_offers",
+                  "--ats-records", str(out_file))
+    data = _records(out_file)
+    assert result.ret == 0, _output(result)
+    outcomes = result.parseoutcomes()
+    assert len(data["records"]) == outcomes["passed"] > 10
+    assert len({r["nodeid"] for r in data["records"]}) == len(data["records"])
+    assert data["summary"]["overall"] == "CONFORMANT"
+    assert result.stdout.str().count("InterFlex conformance") == 1

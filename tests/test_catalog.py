@@ -1,0 +1,105 @@
+"""The catalog (ats/catalog.yaml) and the test cases in ats/cases/ agree in both directions,
+every requirement id of PROFILE.md is covered, and docs/ATS.md is generated from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ats import docs
+from ats.catalog import CODES, bound_tests, catalog, load_catalog, parse_catalog
+from ats.errors import ConfigError
+from ats.requirements import REQUIREMENTS, profile_ids
+from interflex.profile import CONFORMANCE_CLASSES
+
+PROFILE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "PROFILE.md"
+
+
+def test_catalog_is_valid() -> None:
+    cases = load_catalog()
+    assert len(cases) > 100
+    assert set(CODES) == set(CONFORMANCE_CLASSES)
+    for case in cases.values():
+        assert case.id.startswith(f"IFX-{CODES[case.conformance_class]}-")
+
+
+def test_every_catalog_case_is_implemented_exactly_once() -> None:
+    bindings = bound_tests()
+    missing = sorted(set(catalog()) - set(bindings))
+    twice = {case: tests for case, tests in bindings.items() if case is not None and len(tests) > 1}
+    assert not missing, f"catalog ids without a test: {missing}"
+    assert not twice, f"ids bound by more than one test: {twice}"
+
+
+def test_every_test_is_a_catalog_case() -> None:
+    bindings = bound_tests()
+    assert None not in bindings, f"tests without @pytest.mark.case: {bindings.get(None)}"
+    unknown = sorted(set(bindings) - set(catalog()))
+    assert not unknown, f"test case ids not in ats/catalog.yaml: {unknown}"
+
+
+def test_every_requirement_is_covered() -> None:
+    cited = {ref for case in catalog().values() for ref in case.references}
+    uncovered = [req for req in REQUIREMENTS if req not in cited]
+    assert not uncovered, f"requirement ids of PROFILE.md without a test case: {uncovered}"
+
+
+def test_every_class_has_cases() -> None:
+    classes = {case.conformance_class for case in catalog().values()}
+    assert classes == set(CONFORMANCE_CLASSES)
+
+
+@pytest.mark.skipif(not PROFILE.is_file(), reason=f"PROFILE.md not beside the checkout ({PROFILE})")
+def test_shipped_requirement_ids_match_the_profile() -> None:
+    assert profile_ids(PROFILE.read_text(encoding="utf-8")) == set(REQUIREMENTS)
+
+
+def test_profile_ids_are_parsed() -> None:
+    text = "AU-3 Failures (A1, A2) ... PL-1…PL-7, P-07 and ST-10; not AU-n, not XA1"
+    assert profile_ids(text) == {"AU-3", "A1", "A2", "PL-1", "PL-7", "P-07", "ST-10"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"id": "IFX-AUTH-1"}, "missing"),
+        ({"id": "IFX-OFF-001"}, "must be IFX-AUTH-NNN"),
+        ({"class": "core-authx"}, "unknown class"),
+        ({"references": "A1"}, "references must be a list"),
+        ({"extra": 1}, "unknown keys"),
+    ],
+)
+def test_bad_entries_are_rejected(entry: dict, message: str) -> None:
+    good = {"id": "IFX-AUTH-001", "title": "t", "class": "core-auth", "purpose": "p", "references": ["A1"],
+            "preconditions": "none", "pass_criteria": "c"}
+    bad = {**good, **entry}
+    if entry.get("id") == "IFX-AUTH-1":
+        bad.pop("title")
+    with pytest.raises(ConfigError, match=message):
+        parse_catalog({"cases": [bad]}, "catalog.yaml")
+
+
+def test_duplicate_ids_are_rejected() -> None:
+    entry = {"id": "IFX-AUTH-001", "title": "t", "class": "core-auth", "purpose": "p", "references": ["A1"],
+             "preconditions": "none", "pass_criteria": "c"}
+    with pytest.raises(ConfigError, match="duplicate id IFX-AUTH-001"):
+        parse_catalog({"cases": [entry, dict(entry)]})
+
+
+def test_ats_doc_is_up_to_date() -> None:
+    assert docs.DOC_PATH.read_text(encoding="utf-8") == docs.render(), "run: python -m ats.docs"
+
+
+def test_ats_doc_traces_every_requirement_and_fault() -> None:
+    text = docs.render()
+    assert "**uncovered**" not in text and "**not implemented**" not in text
+    for req in REQUIREMENTS:
+        assert f"\n| {req} |" in text
+    from reference_server import FAULTS
+
+    matrix = docs.load_fault_matrix()
+    assert set(matrix) == set(FAULTS)
+    for name, row in matrix.items():
+        assert f"| `{name}` |" in text
+        assert set(row["failing"]) <= set(catalog()), f"{name}: unknown case ids in ats/fault_matrix.json"

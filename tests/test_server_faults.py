@@ -1,0 +1,182 @@
+"""Fault-injection modes (CONTRACTS.md C1): each one changes exactly the behaviour it names.
+
+Every probe runs against a clean server and against a server with the fault; the clean answer
+is the profile's, the faulty answer is the documented deviation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from interflex.profile import CONFORMANCE_CLASSES
+from reference_server import FAULTS, Fault, ReferenceServer
+from reference_server.demo import CLIENT_ID, CLIENT_SECRET, DemoClient, login, sample
+
+CONTRACT = {
+    "token-type-mac": "core-auth", "expires-in-string": "core-auth", "accept-any-password": "core-auth",
+    "refresh-broken": "core-auth", "oauth-wrong-error-code": "core-auth", "no-auth-required": "core-auth",
+    "stale-ids": "core-ids", "bare-id-string": "core-ids", "duplicate-request-accepted": "core-requests",
+    "lists-lose-precision": "core-requests", "offer-offset-lost": "core-offers",
+    "offer-delete-unknown-204": "core-offers", "no-activations": "core-activations",
+    "activation-delete-keeps": "core-activations", "ack-empty-list-404": "core-acks", "nack-post-202": "core-nacks",
+    "no-authz-check": "authorization", "agg-reads-foreign-activations": "authorization",
+    "malformed-json-500": "robustness", "accept-wrong-types": "robustness", "method-not-allowed-404": "robustness",
+    "offer-request-id-dropped": "negotiation", "no-plausibility": "plausibility", "pl5-unchecked": "plausibility",
+    "date-filter-ignored": "date-filter", "date-filter-lenient": "date-filter",
+}
+OFFERS, REQUESTS = "/aggregators/agg1/flexibilityOffers", "/dsos/dso1/flexibilityRequests"
+ACTIVATIONS = "/dsos/dso1/flexibilityActivations/agg1"
+
+
+def test_fault_table_is_the_contract():
+    assert {name: fault.conformance_class for name, fault in FAULTS.items()} == CONTRACT
+    assert all(isinstance(f, Fault) and f.description and f.conformance_class in CONFORMANCE_CLASSES
+               for f in FAULTS.values())
+
+
+def test_unknown_fault_is_a_value_error_listing_the_names():
+    with pytest.raises(ValueError, match="no-authz-check"):
+        ReferenceServer(fault="nope")
+
+
+def _password_form(password: str) -> dict[str, str]:
+    return {"grant_type": "password", "username": "agg1", "password": password, "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET}
+
+
+def _a1(c: DemoClient, password: str = "agg1-demo"):
+    return c.session.post(c.base_url + "/authentication/token", data=_password_form(password))
+
+
+def _refresh(c: DemoClient) -> int:
+    refresh = login(c.session, c.base_url, "agg1")["refresh_token"]
+    form = {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET}
+    return c.session.post(c.base_url + "/authentication/refresh", data=form).status_code
+
+
+def _post(c: DemoClient, path: str, obj: dict, as_: str) -> int:
+    return c.call("POST", path, as_=as_, json=obj).status_code
+
+
+def _offer(c: DemoClient, **overrides: object) -> dict:
+    obj = sample("FlexibilityOffer", **overrides)
+    assert _post(c, OFFERS, obj, "agg1") == 201
+    return obj
+
+
+def _activation(c: DemoClient) -> dict:
+    obj = sample("FlexibilityActivation", offer_id=_offer(c)["offer_id"])
+    assert _post(c, ACTIVATIONS, obj, "dso1") == 201
+    return obj
+
+
+def _listed(c: DemoClient, path: str, as_: str = "dso1", **params: str) -> list:
+    return c.call("GET", path, as_=as_, params=params).json()
+
+
+def _twice(c: DemoClient, obj: dict) -> int:
+    _post(c, REQUESTS, obj, "dso1")
+    return _post(c, REQUESTS, obj, "dso1")
+
+
+def _offset_kept(c: DemoClient) -> bool:
+    stamp = datetime.now(UTC).astimezone(timezone(timedelta(hours=2))).replace(microsecond=0).isoformat()
+    obj = _offer(c, timestamp=stamp)
+    return obj in _listed(c, "/aggregators/flexibilityOffers")
+
+
+def _activation_kept(c: DemoClient) -> tuple[int, bool]:
+    obj = _activation(c)
+    status = c.call("DELETE", f"{ACTIVATIONS}/{obj['activation_id']}").status_code
+    return status, obj in _listed(c, ACTIVATIONS)
+
+
+def _nack(c: DemoClient) -> int:
+    act = _activation(c)
+    return _post(c, "/aggregators/agg1/flexibilityActivations/nacks",
+                 sample("FlexibilityActivationNack", offer_id=act["offer_id"]), "agg1")
+
+
+def _request_id_kept(c: DemoClient) -> tuple[bool, bool]:
+    obj = sample("FlexibilityOffer", request_id="req-1")
+    echoed = c.call("POST", OFFERS, as_="agg1", json=obj).json()
+    listed = next(o for o in _listed(c, "/aggregators/flexibilityOffers") if o["offer_id"] == obj["offer_id"])
+    return "request_id" in echoed, "request_id" in listed
+
+
+def _plausibility(c: DemoClient) -> tuple[int, int]:
+    pl5 = sample("FlexibilityActivation", offer_id="no-such-offer")
+    pl4 = sample("FlexibilityOffer", entity_id="agg2")
+    return _post(c, ACTIVATIONS, pl5, "dso1"), _post(c, OFFERS, pl4, "agg1")
+
+
+def _filtered(c: DemoClient) -> int:
+    _offer(c, deadline=(datetime.now(UTC) + timedelta(minutes=30)).isoformat())
+    return len(_listed(c, "/aggregators/flexibilityOffers", valid_at="2999-01-01T00:00:00Z"))
+
+
+PROBES: dict[str, tuple[Callable[[DemoClient], object], object, object]] = {
+    "token-type-mac": (lambda c: _a1(c).json()["token_type"], "bearer", "mac"),
+    "expires-in-string": (lambda c: _a1(c).json()["expires_in"], 3600, "3600"),
+    "accept-any-password": (lambda c: _a1(c, "wrong").status_code, 400, 200),
+    "refresh-broken": (_refresh, 200, 400),
+    "oauth-wrong-error-code": (lambda c: (_a1(c, "wrong").status_code, _a1(c, "wrong").json()["error"]),
+                               (400, "invalid_grant"), (401, "access_denied")),
+    "no-auth-required": (lambda c: c.call("GET", REQUESTS, as_=None).status_code, 401, 200),
+    "stale-ids": (lambda c: len({c.call("GET", OFFERS + "/offerId", as_="agg1").text for _ in range(3)}), 3, 1),
+    "bare-id-string": (lambda c: type(c.call("GET", OFFERS + "/offerId", as_="agg1").json()).__name__, "dict", "str"),
+    "duplicate-request-accepted": (lambda c: _twice(c, sample("FlexibilityRequest")), 409, 201),
+    "lists-lose-precision": (
+        lambda c: [type(_post(c, REQUESTS, sample("FlexibilityRequest"), "dso1")).__name__]
+        + [type(v).__name__ for r in _listed(c, REQUESTS)[:1] for v in (r["flexible_power"], r["duration"])],
+        ["int", "int", "int"], ["int", "str", "str"]),
+    "offer-offset-lost": (_offset_kept, True, False),
+    "offer-delete-unknown-204": (lambda c: c.call("DELETE", OFFERS + "/unknown-1", as_="agg1").status_code, 404, 204),
+    "no-activations": (lambda c: c.call("GET", "/dsos/dso1/flexibilityActivations/activationId").status_code,
+                       200, 404),
+    "activation-delete-keeps": (_activation_kept, (204, False), (204, True)),
+    "ack-empty-list-404": (
+        lambda c: c.call("GET", "/aggregators/agg1/flexibilityActivations/acks", as_="agg1").status_code, 200, 404),
+    "nack-post-202": (_nack, 201, 202),
+    "no-authz-check": (lambda c: _post(c, OFFERS, sample("FlexibilityOffer"), "agg2"), 403, 201),
+    "agg-reads-foreign-activations": (lambda c: c.call("GET", ACTIVATIONS, as_="agg2").status_code, 403, 200),
+    "malformed-json-500": (
+        lambda c: c.call("POST", REQUESTS, data="{", headers={"Content-Type": "application/json"}).status_code,
+        400, 500),
+    "accept-wrong-types": (lambda c: _post(c, REQUESTS, sample("FlexibilityRequest", flexible_power="5"), "dso1"),
+                           400, 201),
+    "method-not-allowed-404": (lambda c: c.call("PUT", REQUESTS).status_code, 405, 404),
+    "offer-request-id-dropped": (_request_id_kept, (True, True), (False, False)),
+    "no-plausibility": (lambda c: _post(c, OFFERS, sample("FlexibilityOffer", flexible_power=1, granularity=2),
+                                        "agg1"), 400, 201),
+    "pl5-unchecked": (_plausibility, (400, 400), (201, 400)),
+    "date-filter-ignored": (_filtered, 0, 1),
+    "date-filter-lenient": (
+        lambda c: c.call("GET", "/aggregators/flexibilityOffers?valid_at=junk").status_code, 400, 200),
+}
+
+
+def test_every_fault_has_a_probe():
+    assert set(PROBES) == set(FAULTS)
+
+
+@pytest.fixture(scope="module")
+def clean() -> Iterator[DemoClient]:
+    with ReferenceServer() as server:
+        client = DemoClient(server.base_url)
+        yield client
+        client.close()
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_fault_changes_its_behaviour(clean, name):
+    probe, expected_clean, expected_faulty = PROBES[name]
+    assert probe(clean) == expected_clean
+    with ReferenceServer(fault=name) as server:
+        faulty = DemoClient(server.base_url)
+        assert probe(faulty) == expected_faulty
+        faulty.close()
