@@ -28,18 +28,20 @@ def load_fault_matrix() -> dict[str, dict]:
     return json.loads(FAULT_MATRIX.read_text(encoding="utf-8")) if FAULT_MATRIX.is_file() else {}
 
 
-def run_suite(fault: str | None, extra: list[str] = ()) -> dict:
+def run_suite(fault: str | None, extra: tuple[str, ...] = ()) -> dict:
     """Run the whole suite in a subprocess against the in-process reference server; its records JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
         cmd = [sys.executable, "-m", "pytest", "--pyargs", "ats", "-q", "-p", "no:cacheprovider",
-               "--ats-records", str(out), *extra]
+               "-p", "no:schemathesis", "--ats-records", str(out), *extra]
         if fault:
             cmd += ["--ats-reference-fault", fault]
-        subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=600, check=False)
         if not out.is_file():
-            raise RuntimeError(f"the suite run for fault {fault} wrote no records")
-        return json.loads(out.read_text(encoding="utf-8"))
+            raise RuntimeError(f"the suite run (fault {fault}) wrote no records: {done.stdout[-2000:]}{done.stderr}")
+        data = json.loads(out.read_text(encoding="utf-8"))
+        data["returncode"] = done.returncode
+        return data
 
 
 def build_fault_matrix(jobs: int = 2) -> dict[str, dict]:

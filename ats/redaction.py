@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -31,10 +32,16 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = _JSON_FIELD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     text = _FORM_FIELD.sub(lambda m: m.group(1) + MASK, text)
     text = _AUTH_LINE.sub(lambda m: m.group(1) + (m.group(2) or "") + MASK, text)
-    variants = {v for s in secrets if s for v in _variants(str(s))}
-    for secret in sorted(variants, key=len, reverse=True):
-        text = re.sub(r"(?<![A-Za-z0-9_])" + re.escape(secret) + r"(?![A-Za-z0-9_])", MASK, text)
-    return text
+    pattern = _secrets_pattern(tuple(secrets))
+    return pattern.sub(MASK, text) if pattern is not None else text
+
+
+@lru_cache(maxsize=64)
+def _secrets_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    variants = sorted({v for s in secrets if s for v in _variants(str(s))}, key=len, reverse=True)
+    if not variants:
+        return None
+    return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, variants)) + r")(?![A-Za-z0-9_])")
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = (), secret_names: Iterable[str] = ()) -> dict:

@@ -322,15 +322,25 @@ class Negotiation:
     def _activate(self, request: dict[str, Any]) -> tuple[Party, dict[str, Any]]:
         dso, request_id = self.dso, request["request_id"]
 
-        def answering(offers: list[Any]) -> int:
-            return sum(isinstance(o, dict) and o.get("request_id") == request_id for o in offers)
+        def answering(offers: list[Any]) -> list[dict[str, Any]]:
+            return [o for o in offers if isinstance(o, dict) and o.get("request_id") == request_id]
 
         offers = self._do(
-            dso, "O3", dso.client.get_all_offers, lambda os: f"reads all offers: {answering(os)} answer {request_id}"
+            dso,
+            "O3",
+            dso.client.get_all_offers,
+            lambda os: f"reads all offers: {len(answering(os))} answer {request_id}",
         )
         chosen = select_offer(offers, request, self.ixit.currency)
         if chosen is None:
-            raise StepFailed(f"step {self.number} ({dso.name} O3): no feasible offer answers {request_id} (NG-1)")
+            answers = answering(offers)
+            invalid = sum(not is_valid(validate(o, "FlexibilityOffer")) for o in answers)
+            why = (
+                f"none of the {len(answers)} offers answering it is feasible ({invalid} not a valid FlexibilityOffer)"
+                if answers
+                else "no offer carries its request_id (P-03)"
+            )
+            raise StepFailed(f"step {self.number} ({dso.name} O3): no offer to activate for {request_id}: {why}")
         winner = next((a for a in (self.first, self.second) if a.name == chosen.get("entity_id")), None)
         if winner is None:
             raise StepFailed(f"step {self.number} ({dso.name} O3): the chosen offer names an unknown aggregator")

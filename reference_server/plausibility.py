@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from reference_server.store import Store
-from reference_server.times import instant_key, now_key
+from reference_server.times import now_key
 
 REQUEST, OFFER, ACTIVATION = "FlexibilityRequest", "FlexibilityOffer", "FlexibilityActivation"
 ACK, NACK = "FlexibilityActivationAck", "FlexibilityActivationNack"
@@ -41,20 +41,22 @@ def _pl7(store: Store, obj: dict[str, Any], agg: str) -> list[str]:
     activations = store.find(ACTIVATION, agg=agg, offer_id=offer_id) if isinstance(offer_id, str) else []
     if not activations:
         return [f"PL-7: no activation of offer {offer_id!r} to aggregator {agg!r} is stored"]
-    if "activation_id" in obj and obj["activation_id"] not in {a.id for a in activations}:
+    if "activation_id" in obj and obj["activation_id"] not in [a.id for a in activations]:
         return [f"PL-7: activation_id {obj['activation_id']!r} is not an activation of offer {offer_id!r} to {agg!r}"]
     return []
 
 
-def check(store: Store, kind: str, obj: dict[str, Any], params: dict[str, str], skip_pl5: bool = False) -> list[str]:
-    """Break-downs of PL-4...PL-7 for an object about to be stored under the path `params`."""
+def check(store: Store, kind: str, obj: dict[str, Any], params: dict[str, str], deadline: str | None,
+          skip_pl5: bool = False) -> list[str]:
+    """Break-downs of PL-4...PL-7 for an object about to be stored under the path `params`.
+
+    `deadline` is the `instant_key` of the object's deadline (None when it has none).
+    """
     problems: list[str] = []
     if kind == OFFER and obj.get("entity_id") != params["agg"]:
         problems.append(f"PL-4: entity_id {obj.get('entity_id')!r} is not the aggregator {params['agg']!r} of the path")
-    if kind in (REQUEST, OFFER):
-        deadline = instant_key(obj.get("deadline"))
-        if deadline is not None and deadline < now_key():
-            problems.append(f"PL-6: deadline {obj['deadline']} is in the past")
+    if kind in (REQUEST, OFFER) and deadline is not None and deadline < now_key():
+        problems.append(f"PL-6: deadline {obj['deadline']} is in the past")
     if kind == ACTIVATION and not skip_pl5:
         problems += _pl5(store, obj, params["agg"])
     if kind in (ACK, NACK):

@@ -87,8 +87,9 @@ async def post(ctx: Context, op: Operation, params: dict[str, str], user: User |
     if errors:
         return error(400, "invalid_request", f"the body is not a valid {kind}: " + "; ".join(errors))
     assert isinstance(obj, dict)
+    deadline = instant_key(obj.get("deadline"))
     if not ctx.faulty("no-plausibility"):
-        problems = plausibility.check(ctx.store, kind, obj, params, skip_pl5=ctx.faulty("pl5-unchecked"))
+        problems = plausibility.check(ctx.store, kind, obj, params, deadline, skip_pl5=ctx.faulty("pl5-unchecked"))
         if problems:
             return error(400, "implausible", "; ".join(problems))
     if ctx.faulty("offer-request-id-dropped") and kind == "FlexibilityOffer":
@@ -98,7 +99,7 @@ async def post(ctx: Context, op: Operation, params: dict[str, str], user: User |
     text = dumps(obj)
     stored = Stored(kind, object_id, params.get("dso"), params.get("agg"), _column(obj.get("offer_id")), text)
     replace = ctx.faulty("duplicate-request-accepted") and kind == "FlexibilityRequest"
-    if not ctx.store.insert(stored, instant_key(obj.get("deadline")), replace=replace):
+    if not ctx.store.insert(stored, deadline, replace=replace):
         return error(409, "conflict", f"a {kind} with id {object_id!r} is already stored (ST-2)")
     status = 202 if ctx.faulty("nack-post-202") and kind == "FlexibilityActivationNack" else 201
     return json_response(text, status)

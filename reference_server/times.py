@@ -7,6 +7,7 @@ Parsing is `interflex.validation.rfc3339_instant` (exact for leap seconds and lo
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -36,11 +37,16 @@ def instant_key(value: object) -> str | None:
     return f"{found.minute + _MINUTE_BIAS:015d}{found.second:02d}{found.fraction}"
 
 
+_EPOCH = rfc3339_instant("1970-01-01T00:00:00Z")
+assert _EPOCH is not None
+
+
 def now_key() -> str:
-    """`instant_key` of the current time."""
-    key = instant_key(datetime.now(UTC).isoformat())
-    assert key is not None
-    return key
+    """`instant_key` of the current time (computed arithmetically: it runs on every POST)."""
+    microseconds = time.time_ns() // 1000
+    minute, microsecond = divmod(microseconds, 60_000_000)
+    second, fraction = divmod(microsecond, 1_000_000)
+    return f"{_EPOCH.minute + minute + _MINUTE_BIAS:015d}{second:02d}{f'{fraction:06d}'.rstrip('0')}"
 
 
 def naive_utc(value: object) -> object:

@@ -270,6 +270,20 @@ def test_status_classes(status: int, expected: type) -> None:
     assert status_error_class(status) is expected
 
 
+def test_constructor_signature() -> None:
+    parameters = inspect.signature(InterflexClient).parameters.values()
+    assert [(p.name, p.kind.name, p.default) for p in parameters] == [
+        ("base_url", "POSITIONAL_OR_KEYWORD", inspect.Parameter.empty),
+        *(
+            (name, "KEYWORD_ONLY", inspect.Parameter.empty)
+            for name in ("client_id", "client_secret", "username", "password")
+        ),
+        ("timeout", "KEYWORD_ONLY", 10),
+        ("verify", "KEYWORD_ONLY", True),
+        ("session", "KEYWORD_ONLY", None),
+    ]
+
+
 def test_one_method_per_operation() -> None:
     """Every operation A1...N4 has exactly one public method whose docstring starts with its id."""
     by_op: dict[str, list[str]] = {}
@@ -513,7 +527,10 @@ def test_path_segments_are_encoded(clients: dict[str, InterflexClient]) -> None:
     """An id with a slash stays one path segment: the server answers 404 for it (ST-5), not another route."""
     with pytest.raises(NotFoundError) as caught:
         clients["dso1"].delete_request("dso1", "../../aggregators/agg1")
-    assert "%2F" in str(caught.value)
+    assert "/flexibilityRequests/..%2F..%2Faggregators%2Fagg1:" in str(caught.value)
+    with pytest.raises(NotFoundError) as caught:  # not normalised away to DELETE /dsos/dso1/
+        clients["dso1"].delete_request("dso1", "..")
+    assert caught.value.status == 404 and "/flexibilityRequests/%2E%2E:" in str(caught.value)
 
 
 # -- transport failures and bad answers --------------------------------------------------------------

@@ -14,9 +14,14 @@ from types import ModuleType
 
 import pytest
 
+from interflex.client import InterflexClient
 from reference_server import ReferenceServer
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "negotiation.py"
+
+
+def make_client(base_url: str, user: str) -> InterflexClient:
+    return InterflexClient(base_url, client_id="client", client_secret="client", username=user, password=f"{user}-demo")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -103,6 +108,9 @@ def test_nack_ending_with_an_ixit(server: ReferenceServer, tmp_path: Path) -> No
     assert "in region-7" in result.stdout and "(120.00 CHF)" in result.stdout
     assert "Negotiation complete: agg2 refuses (NACK)" in result.stdout
     assert "agg1-demo" not in result.stdout
+    dso = make_client(server.base_url, "dso1")
+    assert (dso.get_all_requests("dso1"), dso.get_all_offers(), dso.get_all_activations("dso1", "agg2")) == ([], [], [])
+    assert dso.get_all_activation_nacks("agg2") == []  # step 5: everything created was deleted
 
 
 def test_dead_url_gives_one_line_error() -> None:
@@ -142,12 +150,23 @@ def test_bad_base_url_gives_one_line_error() -> None:
     )
 
 
-def test_failed_step_exits_nonzero(example: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
-    """A server without the activation family (fault no-activations): V1 fails, exit status 1."""
-    with ReferenceServer(fault="no-activations") as faulty:
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("no-activations", r"step 13 \(dso1 V1\): V1 GET \S+: HTTP 404 not_found: .*"),
+        ("offer-request-id-dropped", r"step 12 \(dso1 O3\): no offer to activate for \S+: .*\(P-03\)"),
+        ("offer-offset-lost", r"step 12 \(dso1 O3\): .*none of the 2 offers .* \(2 not a valid FlexibilityOffer\)"),
+    ],
+)
+def test_failed_step_exits_nonzero(
+    example: ModuleType, capsys: pytest.CaptureFixture[str], fault: str, error: str
+) -> None:
+    """A faulty server: the step that fails is named on one line, exit status 1, and the objects are cleaned up."""
+    with ReferenceServer(fault=fault) as faulty:
         assert example.main(["--base-url", faulty.base_url]) == 1
-    captured = capsys.readouterr()
-    assert re.fullmatch(r"error: step 13 \(dso1 V1\): V1 GET \S+: HTTP 404.*\n", captured.err)
+        leftovers = make_client(faulty.base_url, "dso1").get_all_requests("dso1")
+    assert re.fullmatch(f"error: {error}\n", capsys.readouterr().err)
+    assert leftovers == []  # clean_up_quietly deleted the request
 
 
 def _offer(offer_id: str, price: float, **changes: object) -> dict:

@@ -16,6 +16,7 @@ from openapi_spec_validator import validate as validate_spec
 from interflex._data import fixtures_dir, schemas_dir
 from interflex.profile import ID_FIELDS, OPERATIONS, OPERATIONS_BY_ID, SCHEMA_FILES
 from interflex.validation import allowed_statuses, bundled_openapi, openapi_document, validate
+from interflex.validation._statuses import openapi_statuses
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 DOC = openapi_document()
@@ -76,14 +77,16 @@ def test_operations_are_exactly_the_profiles_22() -> None:
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
 def test_responses_are_the_allowed_statuses(op: Any) -> None:
-    """Every success and section-5 error, and nothing else (the HAR check uses the same table).
+    """Every success and section-5 error, and nothing else (the HAR check uses `allowed_statuses`).
 
-    Plus 404 where the path has parameters: a segment that breaks the id rule makes the path
-    unknown (ST-5); the HAR check never matches such a path to an operation.
+    Plus ST-5's answers to path parameters that break the id rule: 404, or 405 where a
+    reserved word makes the path another operation's (`openapi_statuses`).
     """
     _, _, operation = operations(DOC)[op.id]
-    unknown_path = {404} if op.path_params else set()
-    assert {int(code) for code in operation["responses"]} == allowed_statuses(op) | unknown_path
+    codes = {int(code) for code in operation["responses"]}
+    assert codes == openapi_statuses(op)
+    assert allowed_statuses(op) <= codes
+    assert (404 in codes) == bool(op.path_params)
     for code, response in operation["responses"].items():
         if int(code) >= 400:
             schema = resolve(DOC, response)["content"]["application/json"]["schema"]
@@ -126,6 +129,11 @@ def test_parameters_follow_the_id_rule_and_valid_at_is_on_r3_and_o3() -> None:
         assert all(p["required"] and p["schema"] == {"$ref": "defs.json#/$defs/id"} for p in path_params)
         query = [p["name"] for p in params if p["in"] == "query"]
         assert query == (["valid_at"] if op_id in ("R3", "O3") else []), op_id
+
+
+def test_reserved_word_collisions_get_405() -> None:
+    """R4 with requestId = "requestId" is R1's path, which lists GET only (P-07, ST-5)."""
+    assert {op.id for op in OPERATIONS if 405 in openapi_statuses(op)} == {"R4", "O4", "V2", "K4", "N4"}
 
 
 def test_bearer_security_scheme() -> None:

@@ -117,6 +117,15 @@ def test_python_values_json_cannot_hold_are_findings_not_exceptions(message: obj
     assert not is_valid(findings)
 
 
+def test_deep_nesting_is_a_finding_not_a_crash() -> None:
+    nested: list = []
+    for _ in range(100_000):
+        nested = [nested]
+    findings = validate(basic("FlexibilityOffer") | {"timestamp": nested})
+    assert [(f.rule, f.path) for f in findings] == [("type", "")]
+    assert "nested too deeply" in findings[0].message
+
+
 def test_unknown_kind_argument_raises_value_error() -> None:
     with pytest.raises(ValueError, match="FlexibilityOffer"):
         validate({}, "Offer")
@@ -247,7 +256,7 @@ _FIELD_NAMES = st.sampled_from(sorted({name for kind in KINDS for name in schema
 _MESSAGES = st.dictionaries(_FIELD_NAMES, _JSON, max_size=8) | _JSON
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(message=_MESSAGES, kind=st.none() | st.sampled_from(KINDS), strict=st.booleans())
 def test_any_json_value_gets_findings_never_an_exception(message: object, kind: str | None, strict: bool) -> None:
     findings = validate(message, kind, strict)

@@ -107,7 +107,7 @@ _NEAR_RFC3339 = st.builds(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(_NEAR_RFC3339)
 def test_parser_agrees_with_the_engine(value: str) -> None:
     assert ENGINE.is_valid(value) == (rfc3339_instant(value) is not None)

@@ -63,6 +63,7 @@ def resolved_schema(kind: str) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": schema["required"]}
 
 
+@cache
 def schema_objects(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     """Objects of `kind`: every required field and some optional ones, each drawn by `from_schema`.
 

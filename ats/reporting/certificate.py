@@ -20,7 +20,7 @@ _CSS = """
 @page { size: A4; margin: 14mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1a1a1a; margin: 24px auto; max-width: 1000px;
-       font-size: 13px; line-height: 1.4; }
+       font-size: 13px; line-height: 1.4; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; border-bottom: 2px solid #333; padding-bottom: 2px; margin-top: 26px; }
 h3 { font-size: 14px; margin: 16px 0 4px; }
@@ -44,9 +44,9 @@ EVIDENCE_CSS = """
 code, pre, .mono { font-family: "DejaVu Sans Mono", monospace; font-size: 11.5px; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; border: 1px solid #ddd; padding: 4px;
       margin: 2px 0; }
-table.evidence { border-collapse: collapse; width: 100%; }
+table.evidence { border-collapse: collapse; width: 100%; table-layout: fixed; }
 table.evidence th, table.evidence td { border: 1px solid #bbb; padding: 3px 6px; text-align: left;
-                                       vertical-align: top; }
+                                       vertical-align: top; overflow-wrap: anywhere; }
 .v { font-weight: bold; white-space: nowrap; }
 .v-PASS { color: #1b5e20; } .v-FAIL { color: #b71c1c; } .v-INCONCLUSIVE { color: #bf360c; } .v-NA { color: #616161; }
 .muted { color: #555; }

@@ -23,7 +23,7 @@ from interflex.client._exceptions import (
 )
 from interflex.profile import ID_FIELDS, OPERATIONS_BY_ID, Operation
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 10
 _MAX_TEXT = 200
 _REASONS = (re.compile(r"\[Errno -?\d+\] ([^'\")]+)"), re.compile(r"\[SSL(?:: \w+)?\] ([^(]+?) \(_ssl"))
 
@@ -50,7 +50,7 @@ def send(
     `InterflexError` subclass on failure.
     """
     op = OPERATIONS_BY_ID[op_id]
-    url = base_url.rstrip("/") + op.url_path(**{k: quote(str(v), safe="") for k, v in (path or {}).items()})
+    url = base_url.rstrip("/") + op.url_path(**{k: _segment(v) for k, v in (path or {}).items()})
     headers = {"Accept": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -59,7 +59,7 @@ def send(
             op.method,
             url,
             headers=headers,
-            json=body if form is None and op.action == "post" else None,
+            json=body if op.action == "post" else None,
             data=form,
             params=query,
             timeout=timeout,
@@ -78,6 +78,12 @@ def send(
     return _result(op, url, response)
 
 
+def _segment(value: object) -> str:
+    """One percent-encoded path segment; "." and ".." are encoded too, so no URL library drops them."""
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text in (".", "..") else text
+
+
 def _where(op: Operation, url: str) -> str:
     return f"{op.id} {op.method} {url.split('?', 1)[0]}"
 
@@ -87,7 +93,7 @@ def _reason(exc: Exception) -> str:
         found = pattern.search(str(exc))
         if found:
             return found.group(1).strip()
-    return type(exc).__name__
+    return f"{type(exc).__name__}: {_clip(str(exc))}" if str(exc) else type(exc).__name__
 
 
 def _clip(value: object) -> str | None:

@@ -1,13 +1,12 @@
 """The status codes PROFILE.md allows per operation: its successes plus the errors of section 5.
 
 One table for the HAR check of `interflex-validate` and the responses of `schemas/openapi.yaml`
-(`tests/test_openapi.py` checks that both agree; the document also lists 404 for operations
-with path parameters, for segments that break the id rule (ST-5), which never match an operation).
+(`tests/test_openapi.py` checks that the document lists exactly `openapi_statuses`).
 """
 
 from __future__ import annotations
 
-from interflex.profile import Operation
+from interflex.profile import RESERVED_WORDS, Operation, allowed_methods
 
 # AU-3: 400/401 at A1/A2; 413 for a body over the server's size limit (a 4xx, ST-7).
 _AUTH_ERRORS = frozenset({400, 401, 413})
@@ -29,3 +28,27 @@ def error_statuses(op: Operation) -> frozenset[int]:
 def allowed_statuses(op: Operation) -> frozenset[int]:
     """Every status a conforming target may answer for `op`: successes and errors."""
     return op.success | error_statuses(op)
+
+
+def _collides(op: Operation) -> bool:
+    """Whether a reserved word (P-07) in a path parameter makes the path another operation's."""
+    for name in op.path_params:
+        for word in sorted(RESERVED_WORDS):
+            params = {other: "x" for other in op.path_params} | {name: word}
+            methods = allowed_methods(op.url_path(**params))
+            if methods and op.method not in methods:
+                return True
+    return False
+
+
+def openapi_statuses(op: Operation) -> frozenset[int]:
+    """The responses `schemas/openapi.yaml` lists for `op`: `allowed_statuses` plus ST-5's answers.
+
+    Tools that send path parameters breaking the id rule (schemathesis's negative tests) get
+    404 (not a path of section 2) or, where a reserved word turns the path into another
+    operation's path that does not list the method, 405. The HAR check never matches such
+    requests to `op`, so they are not in `allowed_statuses`.
+    """
+    unknown_path = {404} if op.path_params else set()
+    other_path = {405} if _collides(op) else set()
+    return allowed_statuses(op) | unknown_path | other_path

@@ -82,8 +82,9 @@ def validate(message: object, kind: str | None = None, strict: bool = False) -> 
     validator = compiled(kind)
     try:
         findings = [] if validator.is_valid(message) else _schema_findings(validator, message)
-    except ValueError as exc:  # a Python value that JSON cannot hold (set, bytes, non-str key, ...)
-        return [Finding(ERROR, "", "type", f"not a JSON value: {exc}")]
+    except ValueError as exc:  # a Python value JSON cannot hold (set, bytes, non-str key), or nesting too deep
+        what = "nested too deeply to check" if "recursion" in str(exc).lower() else f"not a JSON value: {exc}"
+        return [Finding(ERROR, "", "type", what)]
     if isinstance(message, dict):
         findings += _extra_findings(kind, message, strict)
     return findings
