@@ -177,7 +177,6 @@ def _controller_setup(config: pytest.Config) -> dict[str, Any]:
         raise ConfigError("--ats-reference-fault only applies to the in-process reference server "
                           "(no --target-url, no --ixit)")
     ixit = resolve_ixit(config) if not in_process else default_ixit()
-    server = None
     if in_process:
         server = _start_reference_server(fault)
         config.add_cleanup(server.stop)
@@ -389,13 +388,15 @@ class _Controller:
     def __init__(self, state: RunState) -> None:
         self.state = state
         self.non_ats_failed: list[str] = []
+        self.ats_nodeids: set[str] = set()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         records = [value for name, value in report.user_properties if name == "ats"]
         if records:
             self.state.records.extend(records)
-        elif report.failed:
-            self.non_ats_failed.append(report.nodeid)
+            self.ats_nodeids.add(report.nodeid)
+        elif report.failed and report.nodeid not in self.ats_nodeids:
+            self.non_ats_failed.append(report.nodeid)  # a failing test outside the suite (e.g. `pytest .`)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

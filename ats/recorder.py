@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from ats.ixit import Ixit
@@ -167,31 +168,30 @@ class Transport:
     def _read(self, response: requests.Response, started: float, ex: Exchange) -> bytes:
         chunks: list[bytes] = []
         size = 0
+
+        def stop(kind: type[_Unanswered] | type[_Broken], reason: str, error: str | None = None) -> NoReturn:
+            ex.truncated = True
+            ex.body = b"".join(chunks)
+            if error:
+                ex.error = error
+            if kind is _Unanswered:
+                self.env_failures += 1
+            raise kind(ex, reason)
+
+        late = f"the body was not complete within --ats-timeout {self.timeout:g} s"
         try:
-            for chunk in response.iter_content(64 * 1024):
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > READ_CAP:
-                    ex.truncated = True
-                    ex.body = b"".join(chunks)
-                    raise _Broken(ex, f"the response body exceeds {READ_CAP // (1024 * 1024)} MiB; reading stopped")
+                    stop(_Broken, f"the response body exceeds {READ_CAP // (1024 * 1024)} MiB; reading stopped")
                 if time.monotonic() - started > self.timeout:
-                    ex.truncated = True
-                    ex.body = b"".join(chunks)
-                    ex.error = f"timeout: body not complete within {self.timeout:g} s"
-                    self.env_failures += 1
-                    raise _Unanswered(ex, f"the response body was not complete within --ats-timeout {self.timeout:g} s")
-        except requests.Timeout:
-            ex.truncated = True
-            ex.body = b"".join(chunks)
-            ex.error = f"timeout: body not complete within {self.timeout:g} s"
-            self.env_failures += 1
-            raise _Unanswered(ex, f"the body was not complete within --ats-timeout {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            ex.truncated = True
-            ex.body = b"".join(chunks)
-            ex.error = f"connection error while reading the body: {_root(exc)}"
-            raise _Broken(ex, f"the connection closed in the middle of the body ({_root(exc)})") from None
+                    stop(_Unanswered, late, f"timeout: body not complete within {self.timeout:g} s")
+        except urllib3.exceptions.ReadTimeoutError:
+            stop(_Unanswered, late, f"timeout: body not complete within {self.timeout:g} s")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            stop(_Broken, f"the connection closed in the middle of the body ({_root(exc)})",
+                 f"connection error while reading the body: {_root(exc)}")
         return b"".join(chunks)
 
 

@@ -11,7 +11,7 @@ import uvicorn
 from reference_server.accounts import hash_password
 from reference_server.app import build_app
 from reference_server.faults import FAULTS
-from reference_server.server import bind_socket, make_context
+from reference_server.server import KEEP_ALIVE_SECONDS, bind_socket, make_context
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"InterFlex reference server at http://{shown}:{port}/interflex/api/v1 (database {args.db}{fault})",
           file=sys.stderr, flush=True)
     config = uvicorn.Config(build_app(context), log_level="info", access_log=True, lifespan="off",
-                            timeout_graceful_shutdown=2)
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=2)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+import uvicorn.config
 
 from reference_server.accounts import AccountsError, load_accounts
 from reference_server.app import BASE_PATH, build_app
@@ -19,6 +20,7 @@ from reference_server.store import Store, StoreError
 from reference_server.tokens import Tokens
 
 _START_TIMEOUT = 10.0
+KEEP_ALIVE_SECONDS = 15  # idle keep-alive connections are closed after this (uvicorn's default is 5)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -84,8 +86,11 @@ class ReferenceServer:
         context = make_context(*self._args)
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(build_app(context), log_level="warning", access_log=self.access_log,
-                                lifespan="off", timeout_graceful_shutdown=2)
+        # Without an access log, leave the host process's logging configuration alone (log_config=None).
+        logging_config = uvicorn.config.LOGGING_CONFIG if self.access_log else None
+        config = uvicorn.Config(build_app(context), log_level="info" if self.access_log else "warning",
+                                access_log=self.access_log, log_config=logging_config, lifespan="off",
+                                timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=2)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"interflex-server-{self.port}",
                                   daemon=True)

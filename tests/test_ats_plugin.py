@@ -172,7 +172,7 @@ def test_failure_shows_redacted_evidence(pytester: pytest.Pytester) -> None:
         if len(secret) > 6:
             assert secret not in out and secret not in text
     records = _records(out_file)["records"]
-    failed = [r for r in records if r["case"] == "IFX-AUTH-003"][0]
+    failed = next(r for r in records if r["case"] == "IFX-AUTH-003")
     assert failed["verdict"] == "FAIL" and failed["exchanges"][0]["status"] == 200
     assert '"access_token": "***"' in failed["exchanges"][0]["response_body"]
     bearer = [ex for r in records for ex in r["exchanges"] if "Authorization" in ex["request_headers"]]
@@ -190,3 +190,15 @@ def test_xdist_merges_records_on_the_controller(pytester: pytest.Pytester) -> No
     assert len({r["nodeid"] for r in data["records"]}) == len(data["records"])
     assert data["summary"]["overall"] == "CONFORMANT"
     assert result.stdout.str().count("InterFlex conformance") == 1
+
+
+def test_tests_delete_what_they_create(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    result = _run(pytester, "-n", "2", "--pyargs", "ats.cases.test_requests", "ats.cases.test_activations",
+                  "ats.cases.test_acks", "ats.cases.test_nacks", "--target-url", server.base_url)
+    assert result.ret == 0, _output(result)
+    from ats.session import Api, Context
+
+    api = Api(Context(default_ixit().with_target(server.base_url)))
+    for kind in ("request", "offer", "activation", "ack", "nack"):
+        assert api.list(kind) == [], kind
+    assert api.list("offer", as_="agg2") == []

@@ -168,3 +168,9 @@ def test_bundle_judges_every_example_like_the_schema_files() -> None:
         assert compiled[kind].is_valid(message) == (not schema_errors), path
         checked += 1
     assert checked > 100
+
+
+def test_bundle_is_a_fresh_copy_each_time() -> None:
+    first = bundled_openapi()
+    first["paths"].clear()
+    assert operations(bundled_openapi()).keys() == operations(DOC).keys()

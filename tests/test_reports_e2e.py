@@ -28,8 +28,11 @@ from reference_server import FAULTS, ReferenceServer
 from reference_server.accounts import hash_password
 from reference_server.tokens import Tokens
 
-FAULT = "offer-delete-unknown-204"  # one realistic deviation: core-offers must FAIL (CONTRACTS C1)
-SUITE = ["--pyargs", "ats", "--ats-examples", "2"]
+# Fault modes of the reference server (CONTRACTS C1): each makes the target fail in one class.
+FAULT = "offer-delete-unknown-204"  # core-offers: O4 of an unknown id answers 204
+TOKEN_FAULT = "token-type-mac"  # core-auth: token responses (with tokens) become evidence
+SUITE = ["--pyargs", "ats"]
+SUITE_OPTIONS = ["--ats-examples", "2"]
 SERIAL_CLASSES = "core-auth,core-offers,plausibility,date-filter"  # the run without xdist: a smaller selection
 TOKEN_SHAPE = re.compile(r'"(?:access_token|refresh_token)"\s*:\s*"(?!\*\*\*")[^"]+"')
 
@@ -39,6 +42,7 @@ class Target:
     """The running server, the IXIT file for it and every secret it must never leak."""
 
     server: ReferenceServer
+    fault: str
     ixit: Path
     secrets: list[str]
     tokens: list[str] = field(default_factory=list)
@@ -58,16 +62,19 @@ class Run:
 
     def files(self) -> list[Path]:
         """The files the run wrote, without tool caches such as `.hypothesis/`."""
-        return sorted(p for p in self.folder.rglob("*") if p.is_file() and not p.relative_to(self.folder).parts[0]
-                      .startswith("."))
+        files = (p for p in self.folder.rglob("*") if p.is_file())
+        return sorted(p for p in files if not p.relative_to(self.folder).parts[0].startswith("."))
 
     def results(self) -> dict:
         return json.loads((self.cert / "results.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    folder = tmp_path_factory.mktemp("target")
+@pytest.fixture
+def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+    """The reference server in the fault mode `request.param` (default FAULT) with random secrets."""
+    fault = getattr(request, "param", FAULT)
+    folder = tmp_path / "target"
+    folder.mkdir()
     words = {name: f"{name}-{secrets.token_urlsafe(12)}" for name in ("client", "dso1", "agg1", "agg2", "apikey")}
     fast = {"n": 1024, "r": 8, "p": 1}
     accounts = {
@@ -88,60 +95,67 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         issued.extend(pair)
         return pair
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Tokens, "issue", recording_issue)
-        with ReferenceServer(accounts=folder / "accounts.yaml", fault=FAULT) as server:
-            ixit = {
-                "target_url": server.base_url,
-                "client": {"client_id": "client", "client_secret": words["client"]},
-                "dso": {"entity_id": "dso1", "username": "dso1", "password": words["dso1"]},
-                "aggregators": [{"entity_id": a, "username": a, "password": words[a]} for a in ("agg1", "agg2")],
-                "region_id": "region-1", "unit": "kW", "currency": "EUR",
-                "ics": {"plausibility": True, "date-filter": False},
-                "headers": {"X-Api-Key": words["apikey"]},
-            }
-            (folder / "ixit.yaml").write_text(yaml.safe_dump(ixit), encoding="utf-8")
-            yield Target(server, folder / "ixit.yaml", list(words.values()), issued)
+    monkeypatch.setattr(Tokens, "issue", recording_issue)
+    with ReferenceServer(accounts=folder / "accounts.yaml", fault=fault) as server:
+        ixit = {
+            "target_url": server.base_url,
+            "client": {"client_id": "client", "client_secret": words["client"]},
+            "dso": {"entity_id": "dso1", "username": "dso1", "password": words["dso1"]},
+            "aggregators": [{"entity_id": a, "username": a, "password": words[a]} for a in ("agg1", "agg2")],
+            "region_id": "region-1", "unit": "kW", "currency": "EUR",
+            "ics": {"plausibility": True, "date-filter": False},
+            "headers": {"X-Api-Key": words["apikey"]},
+        }
+        (folder / "ixit.yaml").write_text(yaml.safe_dump(ixit), encoding="utf-8")
+        yield Target(server, fault, folder / "ixit.yaml", list(words.values()), issued)
 
 
-def run_suite(target: Target, folder: Path, *extra: str) -> Run:
+def run_suite(target: Target, folder: Path, *extra: str, cli: bool = False) -> Run:
+    """Run the suite in `folder` as `pytest --pyargs ats ...` or, with `cli`, as `interflex-ats ...`."""
     folder.mkdir()
+    cli_script = str(Path(sys.executable).with_name("interflex-ats"))
+    command = [cli_script] if cli else [sys.executable, "-m", "pytest", *SUITE]
     args = [
-        sys.executable, "-m", "pytest", *SUITE, "--ixit", str(target.ixit), "-p", "no:cacheprovider", "-q",
+        *command, *SUITE_OPTIONS, "--ixit", str(target.ixit), "-p", "no:cacheprovider", "-q",
         "--cert-report", "cert", "--html", "report.html", "--self-contained-html", "--junitxml", "junit.xml", *extra,
     ]
     proc = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=600)
     return Run(proc.returncode, proc.stdout + proc.stderr, folder)
 
 
-@pytest.fixture(scope="module")
-def runs(target: Target, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    base = tmp_path_factory.mktemp("runs")
-    return {
-        "xdist": run_suite(target, base / "xdist", "-n", "2"),
-        "serial": run_suite(target, base / "serial", "--ats-class", SERIAL_CLASSES),
-    }
+@pytest.mark.parametrize(("mode", "target"), [("xdist", FAULT), ("serial", TOKEN_FAULT)], indirect=["target"])
+def test_suite_run_writes_consistent_reports(mode: str, target: Target, tmp_path: Path) -> None:
+    """One run per mode: `pytest --pyargs ats -n 2`, and `interflex-ats` without xdist on fewer classes."""
+    extra = ("-n", "2") if mode == "xdist" else ("--ats-class", SERIAL_CLASSES)
+    run = run_suite(target, tmp_path / mode, *extra, cli=mode == "serial")
+    try:
+        check_every_report_file_is_written(run)
+        check_results_json_is_valid_and_reports_the_fault(run, target.fault)
+        check_digest_file_matches_results_json(run)
+        check_certificate_title_heading_and_content(run)
+        check_pytest_html_report_shows_verdicts_and_summary(run)
+        check_junit_xml_names_carry_case_ids(run)
+        check_no_secret_or_token_in_any_report_file(run, target)
+        if mode == "serial":
+            assert [c["name"] for c in run.results()["classes"]] == SERIAL_CLASSES.split(",")
+    except (AssertionError, OSError) as exc:
+        raise AssertionError(f"{exc}\n--- end of the suite's output ---\n{run.output[-4000:]}") from exc
 
 
-@pytest.fixture(params=["xdist", "serial"])
-def run(request: pytest.FixtureRequest, runs: dict[str, Run]) -> Run:
-    return runs[request.param]
-
-
-def test_every_report_file_is_written(run: Run) -> None:
-    assert run.returncode == 1, run.output[-3000:]  # NOT CONFORMANT -> tests failed (issue 5)
+def check_every_report_file_is_written(run: Run) -> None:
+    assert run.returncode == 1  # NOT CONFORMANT -> tests failed (issue 5)
     names = {str(p.relative_to(run.folder)) for p in run.files()}
     assert names == {"cert/certificate.html", "cert/results.json", "cert/results.json.sha256", "report.html",
                      "junit.xml"}
     assert "certification report: cert/certificate.html" in run.output
 
 
-def test_results_json_is_valid_and_reports_the_fault(run: Run) -> None:
+def check_results_json_is_valid_and_reports_the_fault(run: Run, fault: str) -> None:
     doc = run.results()
     schema = json.loads((schemas_dir() / "results.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
     assert doc["verdict"] == "NOT CONFORMANT"
-    fault_class = FAULTS[FAULT].conformance_class
+    fault_class = FAULTS[fault].conformance_class
     failing = [c for c in doc["cases"] if c["verdict"] == "FAIL"]
     assert any(c["class"] == fault_class for c in failing)
     assert all(c["message"] and c["evidence"] for c in failing)
@@ -157,25 +171,17 @@ def test_results_json_is_valid_and_reports_the_fault(run: Run) -> None:
     assert doc["target"]["entity_ids"] == {"dso": "dso1", "agg1": "agg1", "agg2": "agg2"}
     assert doc["target"]["ics"] == {"plausibility": True, "date-filter": False}
     assert doc["run"]["started"] <= doc["run"]["finished"]
+    command = doc["reproduce"]["command"]
+    assert "--pyargs ats" in command and "/target/ixit.yaml" in command and "--cert-report cert" in command
 
 
-def test_xdist_and_serial_runs_agree(runs: dict[str, Run]) -> None:
-    selected = SERIAL_CLASSES.split(",")
-    serial, xdist = runs["serial"].results(), runs["xdist"].results()
-    assert [c["name"] for c in serial["classes"]] == selected
-    assert serial["classes"] == [c for c in xdist["classes"] if c["name"] in selected]
-    assert serial["cases"] and [(c["id"], c["verdict"]) for c in serial["cases"]] == [
-        (c["id"], c["verdict"]) for c in xdist["cases"] if c["class"] in selected
-    ]
-
-
-def test_digest_file_matches_results_json(run: Run) -> None:
+def check_digest_file_matches_results_json(run: Run) -> None:
     sums = run.cert / "results.json.sha256"
     assert re.fullmatch(r"[0-9a-f]{64}  results\.json\n", sums.read_text(encoding="utf-8"))
     assert verify_sha256sum(sums)
 
 
-def test_certificate_title_heading_and_content(run: Run) -> None:
+def check_certificate_title_heading_and_content(run: Run) -> None:
     doc = run.results()
     page = (run.cert / "certificate.html").read_text(encoding="utf-8")
     host = doc["target"]["host"]
@@ -187,7 +193,7 @@ def test_certificate_title_heading_and_content(run: Run) -> None:
         assert (f'id="{case["id"]}"' in page) == (case["verdict"] in ("FAIL", "INCONCLUSIVE"))
 
 
-def test_pytest_html_report_shows_verdicts_and_summary(run: Run) -> None:
+def check_pytest_html_report_shows_verdicts_and_summary(run: Run) -> None:
     doc = run.results()
     page = (run.folder / "report.html").read_text(encoding="utf-8")
     assert f"<title id=\"head-title\">{html.escape(doc['title'].replace('certificate', 'report'))}</title>" in page
@@ -210,7 +216,7 @@ def test_pytest_html_report_shows_verdicts_and_summary(run: Run) -> None:
     assert seen == set(case_verdicts)
 
 
-def test_junit_xml_names_carry_case_ids(run: Run) -> None:
+def check_junit_xml_names_carry_case_ids(run: Run) -> None:
     doc = run.results()
     cases = list(ET.parse(run.folder / "junit.xml").getroot().iter("testcase"))
     assert cases and all(re.match(r"IFX-[A-Z]+-\d{3} test_", c.get("name")) for c in cases)
@@ -220,13 +226,20 @@ def test_junit_xml_names_carry_case_ids(run: Run) -> None:
     assert sum(c["tests"] for c in doc["cases"]) == len(cases)
 
 
-def test_no_secret_or_token_in_any_report_file(run: Run, target: Target) -> None:
-    assert len(target.tokens) >= 8  # the suite did log in: these are the tokens it was given
+def check_no_secret_or_token_in_any_report_file(run: Run, target: Target) -> None:
+    """No IXIT secret and no issued token in any file, while the evidence that carried them is there, masked:
+    authenticated requests (`Bearer ***`) for FAULT, token responses (`"access_token": "***"`) for TOKEN_FAULT."""
+    assert len(target.tokens) >= 6  # the suite did log in: these are the tokens the target issued
+    marker = '"access_token": "***"' if target.fault == TOKEN_FAULT else "Bearer ***"
+    seen = False
     for path in run.files():
         text = path.read_text(encoding="utf-8")
         for secret in [*target.secrets, *target.tokens]:
             assert secret not in text, f"{path.name} contains a secret"
-        assert not TOKEN_SHAPE.search(text.replace('\\"', '"').replace("&quot;", '"')), path.name
+        plain = html.unescape(text).replace('\\"', '"')
+        assert not TOKEN_SHAPE.search(plain), path.name
+        seen |= marker in plain
+    assert seen, marker
 
 
 # -- a real browser ---------------------------------------------------------------------------------
@@ -281,8 +294,9 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium; .ci/run does)")
-def test_certificate_renders_in_headless_chromium(runs: dict[str, Run], tmp_path: Path) -> None:
-    run = runs["xdist"]
+def test_certificate_renders_in_headless_chromium(target: Target, tmp_path: Path) -> None:
+    run = run_suite(target, tmp_path / "run", "--ats-class", "core-auth,core-offers")
+    assert run.returncode == 1, run.output[-3000:]
     doc = run.results()
     page = run.cert / "certificate.html"
     dom = chromium(page, tmp_path / "profile", "--dump-dom").stdout

@@ -3,6 +3,7 @@ of answered POSTs across SIGKILL (issue 3, "Persistence and concurrency")."""
 
 from __future__ import annotations
 
+import io
 import re
 import signal
 import socket
@@ -17,6 +18,7 @@ import requests
 
 from reference_server import FAULTS, ReferenceServer
 from reference_server.accounts import verify_password
+from reference_server.cli import main
 from reference_server.demo import DemoClient, login, sample
 
 REQUESTS = "/dsos/dso1/flexibilityRequests"
@@ -86,23 +88,29 @@ def test_ids_differ_across_restarts(tmp_path):
 
 # ---------------------------------------------------------------- the command line
 
-def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reference_server", *args], input=stdin, capture_output=True,
-                          text=True, timeout=60)
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `interflex-server` in-process: (exit status, stdout, stderr)."""
+    try:
+        status = main(list(args))
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return status, out, err
 
 
-def test_list_faults():
-    result = _cli("--list-faults")
-    assert result.returncode == 0
-    lines = result.stdout.strip().splitlines()
+def test_list_faults(capsys):
+    status, out, _ = _cli(capsys, "--list-faults")
+    assert status == 0
+    lines = out.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(FAULTS)
     assert all(FAULTS[line.split()[0]].description in line for line in lines)
 
 
-def test_hash_password_reads_stdin():
-    result = _cli("--hash-password", stdin="s3cret\n")
-    assert result.returncode == 0
-    assert verify_password("s3cret", result.stdout.strip())
+def test_hash_password_reads_stdin(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    status, out, _ = _cli(capsys, "--hash-password")
+    assert status == 0
+    assert verify_password("s3cret", out.strip())
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -110,27 +118,28 @@ def test_hash_password_reads_stdin():
     (["--db", "/nonexistent/dir/x.db"], "cannot open database"),
     (["--fault", "nope"], "invalid choice"),
     (["--token-lifetime", "0"], "--token-lifetime"),
+    (["--port", "x"], "invalid int value"),
 ])
-def test_bad_arguments_are_one_line_errors(args, message):
-    result = _cli(*args)
-    assert result.returncode == 2
-    assert message in result.stderr and "Traceback" not in result.stderr
+def test_bad_arguments_are_one_line_errors(capsys, args, message):
+    status, _, err = _cli(capsys, *args)
+    assert status == 2
+    assert message in err and "Traceback" not in err
 
 
-def test_bad_accounts_file_is_one_line_error(tmp_path):
+def test_bad_accounts_file_is_one_line_error(capsys, tmp_path):
     path = tmp_path / "accounts.yaml"
     path.write_text("clients:\n  - client_id: c\n    secret_hash: plaintext\nusers: []\n", encoding="utf-8")
-    result = _cli("--accounts", str(path))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "secret_hash is not a scrypt/pbkdf2 hash" in result.stderr
+    status, _, err = _cli(capsys, "--accounts", str(path))
+    assert status == 2 and err.count("\n") == 1
+    assert "secret_hash is not a scrypt/pbkdf2 hash" in err
 
 
-def test_busy_port_is_one_line_error():
+def test_busy_port_is_one_line_error(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        result = _cli("--port", str(busy.getsockname()[1]), "--db", ":memory:")
-    assert result.returncode == 2 and "Address already in use" in result.stderr and "Traceback" not in result.stderr
+        status, _, err = _cli(capsys, "--port", str(busy.getsockname()[1]), "--db", ":memory:")
+    assert status == 2 and "Address already in use" in err and err.count("\n") == 1
 
 
 class _Process:

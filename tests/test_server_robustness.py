@@ -157,6 +157,20 @@ def test_bad_query_strings_are_not_5xx(api, query):
         assert api.call("GET", f"{path}?{query}").status_code in (200, 400)
 
 
+def test_head_has_no_body_on_a_keep_alive_connection(api):
+    url = urlsplit(api.base_url)
+    head = (f"HEAD {url.path}{REQUESTS}/requestId HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token('dso1')}"
+            "\r\n\r\n")
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall((head + f"GET {url.path}/nothing HTTP/1.1\r\nHost: x\r\n\r\n").encode())
+        received = b""
+        while received.count(b"HTTP/1.1 ") < 2 or not received.endswith(b"}"):
+            received += sock.recv(4096)
+    first, second = received.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 ") and first.endswith(b"\r\n\r\n")  # headers only
+    assert second.startswith(b"404 ")
+
+
 def test_raw_garbage_on_the_socket_is_not_5xx(api):
     url = urlsplit(api.base_url)
     for garbage in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",

@@ -78,9 +78,14 @@ def har(tmp_path: Path, *entries: dict[str, Any]) -> Path:
     return path
 
 
+LOGIN = "grant_type=password&username=dso1&password=p&client_id=client&client_secret=s"
+
+
 def entry(method: str, url: str, status: int, body: Any = None, request_body: Any = None,
           mime: str = "application/json") -> dict[str, Any]:
     request: dict[str, Any] = {"method": method, "url": url, "headers": []}
+    if url.endswith("/authentication/token"):
+        request["postData"] = {"mimeType": "application/x-www-form-urlencoded", "text": LOGIN}
     if request_body is not None:
         request["postData"] = {"mimeType": "application/json", "text": json.dumps(request_body)}
     text = "" if body is None else body if isinstance(body, str) else json.dumps(body)
@@ -124,6 +129,27 @@ BASE = "https://platform.example/interflex/api/v2"
 )
 def test_har_exchange_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str], exchange: dict[str, Any],
                              findings: set[tuple[str, str]]) -> None:
+    code, results = run_json(capsys, str(har(tmp_path, exchange)))
+    assert {(f["rule"], f["path"]) for f in results[0]["findings"]} == findings
+    assert code == (1 if findings else 0)
+
+
+@pytest.mark.parametrize(
+    ("op_path", "form", "findings"),
+    [
+        ("/authentication/token", "grant_type=password&username=u&password=p&client_id=c&client_secret=s", set()),
+        ("/authentication/token", "grant_type=password&username=u&client_id=c&client_secret=s",
+         {("required", "/request/body/password")}),
+        ("/authentication/refresh", "grant_type=password&refresh_token=r&client_id=c&client_secret=s",
+         {("const", "/request/body/grant_type")}),
+        ("/authentication/refresh", "grant_type=refresh_token&refresh_token=r&client_id=c&client_secret=", set()),
+    ],
+)
+def test_har_token_forms_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str], op_path: str, form: str,
+                                     findings: set[tuple[str, str]]) -> None:
+    """Section 3: the form fields of A1 and A2."""
+    exchange = entry("POST", BASE + op_path, 400, {"error": "invalid_request"})
+    exchange["request"]["postData"] = {"mimeType": "application/x-www-form-urlencoded", "text": form}
     code, results = run_json(capsys, str(har(tmp_path, exchange)))
     assert {(f["rule"], f["path"]) for f in results[0]["findings"]} == findings
     assert code == (1 if findings else 0)

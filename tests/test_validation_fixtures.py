@@ -17,7 +17,7 @@ import pytest
 from interflex._data import fixtures_dir
 from interflex.profile import KINDS, SCHEMA_FILES
 from interflex.validation import is_valid, validate
-from interflex.validation._schemas import _load
+from interflex.validation._schemas import load_file
 from interflex.validation.cli import main
 
 MESSAGES = fixtures_dir() / "messages"
@@ -62,7 +62,7 @@ def _keywords(node: object) -> set[str]:
 def test_every_field_rule_and_pl_rule_has_an_invalid_example() -> None:
     """Issue 2: at least one invalid example per field rule of section 4 and per PL rule."""
     covered = {rule for p in FILES if p.parts[-2] == "invalid" for rule, _ in expectation(p)[2]}
-    used = _keywords(_load("defs.json")) | set().union(*(_keywords(_load(SCHEMA_FILES[k])) for k in KINDS))
+    used = _keywords(load_file("defs.json")) | set().union(*(_keywords(load_file(SCHEMA_FILES[k])) for k in KINDS))
     assert used - covered == set()
     assert {"PL-1", "PL-2", "PL-3"} <= covered
     # PL rules for every kind they apply to (section 6)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ats.cases.test_robustness import activation_body, answer_body
 from ats.checks import expect_status, find
 from ats.session import Api
 from ats.verdicts import Failure
@@ -79,13 +80,8 @@ def body_for(api: Api, kind: str, agg: str) -> dict[str, Any]:
     if kind == "offer":
         return api.build("offer", entity_id=api.entity(agg))
     if kind == "activation":
-        offer = api.create_offer(agg)
-        return api.build("activation", **{k: offer[k] for k in (
-            "offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
-            "flex_type", "currency")})
-    activation = api.create_activation(agg)
-    return api.build(kind, **{k: activation[k] for k in (
-        "offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit", "activation_time")})
+        return activation_body(api, api.create_offer(agg))
+    return answer_body(api, kind, api.create_activation(agg))
 
 
 def listed_ids(api: Api, kind: str, agg: str) -> set[str]:
@@ -102,7 +98,7 @@ def check_cell(api: Api, op_id: str, role: str, agg: str, allowed: bool) -> None
     path = {"dso": api.entity("dso"), "agg": api.entity(agg)}
     shown = op.url_path(**{p: path.get(p, "{" + p + "}") for p in op.path_params})
     who = f"{role} ({api.entity(role)}) calling {op_id} {op.method} {shown}"
-    obj_id = ""
+    obj_id, body = "", {}
     if op.action == "new_id":
         ex = api.call(op_id, as_=role, path=path)
     elif op.action == "post":
@@ -120,8 +116,11 @@ def check_cell(api: Api, op_id: str, role: str, agg: str, allowed: bool) -> None
     if not allowed:
         expect_status(ex, 403, "AU-5", f"{who} is not allowed by section 2 and must answer 403")
         if op.action == "delete" and obj_id not in listed_ids(api, kind, agg):
-            raise Failure(f"AU-5: a denied DELETE must not delete; {who} answered 403 but "
-                                 f"{obj_id!r} is no longer listed")
+            raise Failure(f"AU-5: a denied DELETE must not delete; {who} answered 403 but {obj_id!r} is no "
+                          f"longer listed")
+        if op.action == "post" and body[ID_FIELDS[op.kind]] in listed_ids(api, kind, agg):
+            raise Failure(f"AU-5: a denied POST must not store; {who} answered 403 but "
+                          f"{body[ID_FIELDS[op.kind]]!r} is listed")
         return
     expect_status(ex, op.success, f"{op_id}, P-08", f"{who} is allowed by section 2 and must succeed "
                   f"({' or '.join(map(str, sorted(op.success)))})")

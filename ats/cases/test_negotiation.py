@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ats.cases.test_robustness import activation_body, answer_body
 from ats.checks import expect_round_trip, expect_status, find
 from ats.session import Api
 from ats.verdicts import Failure
@@ -76,9 +77,7 @@ def negotiate(api: Api, ending: str) -> None:
     chosen = min(feasible, key=lambda o: o["flex_price"])
     winner = next(agg for agg, offer in offers.items() if offer["offer_id"] == chosen["offer_id"])
     loser = next(agg for agg in AGGS if agg != winner)
-    fields = ("offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
-              "flex_type", "currency")
-    activation = api.build("activation", activation_id=new_id(api, "V1", "dso"), **{k: chosen[k] for k in fields})
+    activation = activation_body(api, chosen, activation_id=new_id(api, "V1", "dso"))
     post(api, "V2", "dso", activation, "activation", winner)
     # 4. The winner reads its activation and answers; the loser has none.
     expect_round_trip(activation, api.list("activation", as_=winner, agg=winner), "activation_id", "NG-1, V3",
@@ -90,9 +89,7 @@ def negotiate(api: Api, ending: str) -> None:
     if stray:
         raise Failure(f"NG-1: the losing aggregator {loser} receives no activation; V3 lists {stray} for it")
     answer_op = {"ack": ("K1", "K2", "K3", "K4"), "nack": ("N1", "N2", "N3", "N4")}[ending]
-    answer = api.build(ending, **{f"{ending}_id": new_id(api, answer_op[0], winner, winner)},
-                       **{k: activation[k] for k in ("offer_id", "activation_id", "flexible_power", "granularity",
-                                                      "duration", "unit", "activation_time")})
+    answer = answer_body(api, ending, activation, **{f"{ending}_id": new_id(api, answer_op[0], winner, winner)})
     if ending == "nack":
         answer["reason"] = "cannot deliver at the activation time"
     post(api, answer_op[1], winner, answer, ending, winner)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ats.cases.test_robustness import POST_OP, ROLE, expect_all
+from ats.cases.test_robustness import POST_OP, ROLE, activation_body, answer_body, expect_all
 from ats.recorder import Exchange
 from ats.session import Api, timestamp
 from interflex.profile import OPERATIONS_BY_ID
@@ -20,35 +20,21 @@ from interflex.profile import OPERATIONS_BY_ID
 REJECTED = (400, 422)
 ACCEPTED = tuple(sorted(OPERATIONS_BY_ID["R2"].success))
 PLUS5 = timezone(timedelta(hours=5))
-OFFER_FIELDS = ("offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
-                "flex_type", "currency")
-ANSWER_FIELDS = ("offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit",
-                 "activation_time")
 
 
-def at(hours: float, tz: timezone | None = None) -> str:
-    """An RFC 3339 time `hours` from now (CET, or `tz`)."""
-    return timestamp(timedelta(hours=hours), tz) if tz else timestamp(timedelta(hours=hours))
+def at(hours: float) -> str:
+    """An RFC 3339 time `hours` from now (offset +01:00)."""
+    return timestamp(timedelta(hours=hours))
 
 
-def post(api: Api, kind: str, body: dict[str, Any], agg: str = "agg1", as_: str | None = None) -> Exchange:
-    """POST `body` of `kind` under aggregator role `agg`'s path; an accepted object is deleted at teardown."""
+def post(api: Api, kind: str, body: dict[str, Any], agg: str = "agg1") -> Exchange:
+    """POST `body` of `kind` under aggregator role `agg`'s path (as its owner); accepted objects are deleted later."""
     path = {"dso": api.entity("dso"), "agg": api.entity(agg)}
-    role = as_ or (agg if ROLE[kind] != "dso" else "dso")
+    role = "dso" if ROLE[kind] == "dso" else agg
     ex = api.call(POST_OP[kind], as_=role, path=path, json=body)
     if 200 <= ex.status < 300:
         api.track(kind, body, agg=api.entity(agg))
     return ex
-
-
-def activation_body(api: Api, offer: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A plausible activation of `offer` (PL-5 holds) with `changes`."""
-    return api.build("activation", **{**{k: offer[k] for k in OFFER_FIELDS}, **changes})
-
-
-def answer_body(api: Api, kind: str, activation: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A plausible ACK/NACK of `activation` (PL-7 holds) with `changes`."""
-    return api.build(kind, **{**{k: activation[k] for k in ANSWER_FIELDS}, **changes})
 
 
 def same_instant_pair() -> tuple[str, str]:

@@ -32,8 +32,10 @@ from ats.cases.test_robustness import (
     WRONG_TYPES,
     field_types,
     required,
+    track_accepted,
 )
 from ats.checks import expect_round_trip, expect_status
+from ats.recorder import Exchange
 from ats.session import Api
 from ats.verdicts import Failure
 from interflex._data import schemas_dir
@@ -44,8 +46,6 @@ MAX_NUMBER = 1_000_000
 OFFSETS = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=2)),
            timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)),
            timezone(timedelta(hours=-9, minutes=-30)), timezone(timedelta(hours=14))]
-OFFER_FIELDS = ("offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
-                "flex_type", "currency")
 
 
 @cache
@@ -119,13 +119,12 @@ def prepare(api: Api, kind: str) -> dict[str, Any]:
     return context
 
 
-def post(api: Api, kind: str, obj: dict[str, Any]) -> Any:
+def post(api: Api, kind: str, obj: dict[str, Any]) -> Exchange:
     """POST `obj` to agg1's (or the DSO's) path; an accepted object is deleted at teardown."""
     path = {"dso": api.entity("dso"), "agg": api.entity("agg1")}
     ex = api.call(POST_OP[kind], as_=ROLE[kind], path=path, json=obj)
-    obj_id = obj.get(ID_FIELDS[FULL[kind]])
-    if 200 <= ex.status < 300 and isinstance(obj_id, str) and obj_id:
-        api.track(kind, obj, agg=path["agg"])
+    if 200 <= ex.status < 300:
+        track_accepted(api, kind, obj, path["agg"])
     return ex
 
 

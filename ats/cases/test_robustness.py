@@ -20,7 +20,7 @@ from ats.recorder import Exchange
 from ats.session import Api
 from ats.verdicts import Failure
 from interflex._data import schemas_dir
-from interflex.profile import ID_FIELDS, OPERATIONS, SCHEMA_FILES, allowed_methods
+from interflex.profile import ID_FIELDS, OPERATIONS, OPERATIONS_BY_ID, SCHEMA_FILES, allowed_methods
 
 KINDS = ("request", "offer", "activation", "ack", "nack")
 FULL = {"request": "FlexibilityRequest", "offer": "FlexibilityOffer", "activation": "FlexibilityActivation",
@@ -71,18 +71,39 @@ class Target:
         body = {**self.template, ID_FIELDS[FULL[self.kind]]: self.api.new_id(self.kind), **changes}
         return {k: v for k, v in body.items() if v is not DROP}
 
-    def send(self, body: Any = DROP, *, content: bytes | None = None, headers: dict[str, str] | None = None
-             ) -> Exchange:
-        """POST `body` as JSON (or raw `content`); an accepted object is deleted at teardown."""
+    def send(self, body: Any, *, content: bytes | None = None, headers: dict[str, str] | None = None) -> Exchange:
+        """POST `body` as JSON (or `content` standing for it); an accepted object is deleted at teardown."""
         if content is not None:
             ex = self.api.call(self.op, as_=ROLE[self.kind], path=self.path, content=content,
                                headers={"Content-Type": "application/json", **(headers or {})})
         else:
             ex = self.api.call(self.op, as_=ROLE[self.kind], path=self.path, json=body, headers=headers)
-        obj_id = body.get(ID_FIELDS[FULL[self.kind]]) if isinstance(body, dict) else None
-        if 200 <= ex.status < 300 and isinstance(obj_id, str) and obj_id:
-            self.api.track(self.kind, body, agg=self.path["agg"])
+        if 200 <= ex.status < 300:
+            track_accepted(self.api, self.kind, body, self.path["agg"])
         return ex
+
+
+def track_accepted(api: Api, kind: str, body: Any, agg: str) -> None:
+    """Register a wrongly accepted body for deletion at teardown (a scalar id of the wrong type as text)."""
+    obj_id = body.get(ID_FIELDS[FULL[kind]]) if isinstance(body, dict) else None
+    if isinstance(obj_id, str | int | float) and not isinstance(obj_id, bool) and str(obj_id):
+        api.track(kind, str(obj_id), agg=agg)
+
+
+OFFER_FIELDS = ("offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
+                "flex_type", "currency")
+ANSWER_FIELDS = ("offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit",
+                 "activation_time")
+
+
+def activation_body(api: Api, offer: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A plausible activation of the stored `offer` (PL-5 holds) with `changes`."""
+    return api.build("activation", **{**{k: offer[k] for k in OFFER_FIELDS}, **changes})
+
+
+def answer_body(api: Api, kind: str, activation: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A plausible ACK/NACK (`kind`) of the stored `activation` (PL-7 holds) with `changes`."""
+    return api.build(kind, **{**{k: activation[k] for k in ANSWER_FIELDS}, **changes})
 
 
 def target(api: Api, kind: str) -> Target:
@@ -91,13 +112,8 @@ def target(api: Api, kind: str) -> Target:
     if kind in ("request", "offer"):
         return Target(api, kind, path, api.build(kind))
     if kind == "activation":
-        offer = api.create_offer("agg1")
-        fields = ("offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
-                  "flex_type", "currency")
-        return Target(api, kind, path, api.build(kind, **{k: offer[k] for k in fields}))
-    activation = api.create_activation("agg1")
-    fields = ("offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit", "activation_time")
-    return Target(api, kind, path, api.build(kind, **{k: activation[k] for k in fields}))
+        return Target(api, kind, path, activation_body(api, api.create_offer("agg1")))
+    return Target(api, kind, path, answer_body(api, kind, api.create_activation("agg1")))
 
 
 def expect_all(results: Iterable[tuple[str, Exchange]], allowed: Iterable[int], ref: str, requirement: str) -> None:
@@ -110,9 +126,11 @@ def expect_all(results: Iterable[tuple[str, Exchange]], allowed: Iterable[int], 
     refs = f"{ref}, ST-7" if any(ex.status >= 500 for _, ex in bad) else ref
     shown = "; ".join(f"{label} -> {ex.status} {ex.text[:80]!r}" for label, ex in bad[:8])
     more = f"; ... {len(bad) - 8} more" if len(bad) > 8 else ""
-    raise Failure(f"{refs}: {requirement} (expected {' or '.join(map(str, sorted(allowed)))}); "
-                  f"{len(bad)} of {len(results)} variants to {bad[0][1].describe().split(' -> ')[0]} were "
-                  f"answered otherwise: {shown}{more}")
+    codes = sorted(allowed)
+    expected = f"{codes[0]}-{codes[-1]}" if len(codes) > 4 else " or ".join(map(str, codes))
+    raise Failure(f"{refs}: {requirement} (expected {expected}); "
+                  f"{len(bad)} of {len(results)} requests were answered otherwise (first: {bad[0][1].describe()}): "
+                  f"{shown}{more}")
 
 
 kinds = pytest.mark.parametrize("kind", KINDS)
@@ -149,8 +167,9 @@ def test_non_standard_json_numbers(api: Api, kind: str) -> None:
     t = target(api, kind)
     results = []
     for literal in ("NaN", "Infinity", "-Infinity"):
-        text = json.dumps(t.body(flexible_power="__NUMBER__")).replace('"__NUMBER__"', literal, 1)
-        results.append((f"flexible_power {literal}", t.send(content=text.encode())))
+        body = t.body(flexible_power="__NUMBER__")
+        text = json.dumps(body).replace('"__NUMBER__"', literal, 1)
+        results.append((f"flexible_power {literal}", t.send(body, content=text.encode())))
     expect_all(results, REJECTED, "ST-1", "NaN/Infinity are not JSON numbers and must be rejected")
 
 
@@ -173,11 +192,8 @@ def test_wrong_content_type(api: Api, kind: str) -> None:
     for media_type in ("text/plain", "application/xml", "application/x-www-form-urlencoded",
                        "application/octet-stream"):
         body = t.body()
-        ex = t.api.call(t.op, as_=ROLE[kind], path=t.path, content=json.dumps(body).encode(),
-                        headers={"Content-Type": media_type})
-        if 200 <= ex.status < 300:
-            api.track(kind, body, agg=t.path["agg"])
-        results.append((media_type, ex))
+        results.append((media_type, t.send(body, content=json.dumps(body).encode(),
+                                           headers={"Content-Type": media_type})))
     expect_all(results, (415, 400), "ST-3", "a body of a non-JSON content type is refused")
 
 
@@ -186,14 +202,11 @@ def test_wrong_content_type(api: Api, kind: str) -> None:
 def test_json_media_type_variants_accepted(api: Api, kind: str) -> None:
     """ST-3: `application/json; charset=utf-8` and `application/*+json` are JSON and accepted."""
     t = target(api, kind)
-    op = next(o for o in OPERATIONS if o.id == t.op)
     for media_type in ("application/json; charset=utf-8", "application/vnd.interflex+json"):
         body = t.body()
-        ex = t.api.call(t.op, as_=ROLE[kind], path=t.path, content=json.dumps(body).encode(),
-                        headers={"Content-Type": media_type})
-        if 200 <= ex.status < 300:
-            api.track(kind, body, agg=t.path["agg"])
-        expect_status(ex, op.success, "ST-3", f"a valid object sent as {media_type} is JSON and must be accepted")
+        ex = t.send(body, content=json.dumps(body).encode(), headers={"Content-Type": media_type})
+        expect_status(ex, OPERATIONS_BY_ID[t.op].success, "ST-3",
+                      f"a valid object sent as {media_type} is JSON and must be accepted")
         id_field = ID_FIELDS[FULL[kind]]
         listed = api.list(kind, as_="dso" if kind in ("request", "activation") else "agg1", agg="agg1")
         if find(listed, id_field, body[id_field]) is None:
@@ -314,7 +327,7 @@ def test_unknown_fields_tolerated(api: Api, kind: str) -> None:
     t = target(api, kind)
     body = t.body(x_vendor_note="extra", x_vendor_score=3, x_vendor_obj={"a": [1, 2]})
     ex = t.send(body)
-    expect_status(ex, next(o for o in OPERATIONS if o.id == t.op).success, "PROFILE 4",
+    expect_status(ex, OPERATIONS_BY_ID[t.op].success, "PROFILE 4",
                   "unknown extra fields must be tolerated by receivers")
 
 
@@ -462,3 +475,28 @@ def test_hostile_authorization_header(api: Api) -> None:
               "Bearer " + "x" * 4000, "Bearer ,,,", "Bearer\tabc"]
     results = [(repr(v[:30]), api.call("R3", auth_header=v)) for v in values]
     expect_all(results, (400, 401), "AU-4, ST-7", "a malformed or unknown bearer answers 401 (400 conforms)")
+
+
+@pytest.mark.case("IFX-ROB-024")
+def test_several_faults(api: Api) -> None:
+    """ST-11, P-09: a request with several faults answers the status of one of them (no order of checks)."""
+    dso, agg = api.entity("dso"), api.entity("agg1")
+    json_ct = {"Content-Type": "application/json"}
+    results = [
+        ("malformed JSON without a token", {400, 401, 422},
+         api.call("R2", as_=None, content=b"{not json", headers=json_ct)),
+        ("malformed JSON on a foreign path", {400, 403, 422},
+         api.call("R2", as_="agg1", content=b"{not json", headers=json_ct)),
+        ("text/plain body missing a field", {400, 415, 422},
+         api.call("R2", as_="dso", content=json.dumps({"request_id": api.new_id("req")}).encode(),
+                  headers={"Content-Type": "text/plain"})),
+        ("unknown id deleted by a foreign aggregator", {403, 404},
+         api.call("O4", as_="agg2", path={"agg": agg, "offerId": api.new_id("off")})),
+        ("unlisted method without a token", {401, 405}, api.raw("PUT", f"/dsos/{dso}/flexibilityRequests")),
+        ("unknown path with an unknown token", {401, 404}, api.raw("GET", "/unknown", token="unknown-token")),
+    ]
+    bad = [f"{label} -> {ex.status} (expected {' or '.join(map(str, sorted(codes)))})"
+           for label, codes, ex in results if ex.status not in codes]
+    if bad:
+        refs = "ST-11, P-09, ST-7" if any(ex.status >= 500 for _, _, ex in results) else "ST-11, P-09"
+        raise Failure(f"{refs}: a request with several faults answers the status of one of them; {'; '.join(bad)}")

@@ -14,10 +14,10 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ats.catalog import CATALOG_PATH
 from ats.redaction import MASK, redact
 from ats.reporting.digest import folder_digest, sha256_file
 from ats.verdicts import FAIL, INCONCLUSIVE, VERDICTS, Summary, aggregate_cases
@@ -59,14 +59,9 @@ class RunInfoLike(Protocol):
     reference_fault: str | None
 
 
-def catalog_path() -> Path:
-    """The catalog of the abstract test suite (`ats/catalog.yaml`)."""
-    return Path(__file__).resolve().parent.parent / "catalog.yaml"
-
-
 def environment() -> dict[str, Any]:
     """Digests of the suite's inputs and the versions of Python and the packages that ran it."""
-    catalog = catalog_path()
+    catalog = CATALOG_PATH
     packages = {}
     for name in PACKAGES:
         try:

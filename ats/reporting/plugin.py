@@ -18,15 +18,23 @@ from ats.run import RunState
 _OUTPUT = pytest.StashKey[list]()
 
 
+# Defined once, like `ats.plugin.OPTIONS` (so `interflex-ats --help` can list them too).
+OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--cert-report", {"dest": "ats_cert_report", "metavar": "DIR", "default": None,
+                       "help": "write the certification report into DIR (created when missing): certificate.html, "
+                       "results.json, results.json.sha256 (docs/reports.md)"}),
+]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("interflex-ats", "InterFlex conformance suite")
-    group.addoption(
-        "--cert-report",
-        dest="ats_cert_report",
-        metavar="DIR",
-        default=None,
-        help="write the certification report into DIR: certificate.html, results.json, results.json.sha256",
-    )
+    for name, kwargs in OPTIONS:
+        group.addoption(name, **kwargs)
+
+
+def _cert_dir(config: pytest.Config, directory: str) -> Path:
+    """`--cert-report DIR` relative to where pytest started (a test may change the working directory)."""
+    return config.invocation_params.dir / directory
 
 
 def _run_state(config: pytest.Config) -> RunState | None:
@@ -41,7 +49,7 @@ def _run_state(config: pytest.Config) -> RunState | None:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     directory = config.getoption("ats_cert_report", None)
-    if directory and Path(directory).exists() and not Path(directory).is_dir():
+    if directory and _cert_dir(config, directory).exists() and not _cert_dir(config, directory).is_dir():
         raise pytest.UsageError(f"--cert-report: {directory} exists and is not a directory")
     state = _run_state(config)
     if state is None:
@@ -68,13 +76,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from ats.reporting.document import results_document
     from ats.reporting.output import write_cert_report
 
+    doc = results_document(state.info, state.summary(), state.records)
     try:
-        paths = write_cert_report(Path(directory), results_document(state.info, state.summary(), state.records))
+        paths = write_cert_report(_cert_dir(config, directory), doc)
     except OSError as exc:
         config.stash[_OUTPUT] = [f"cannot write the certification report to {directory}: {exc.strerror or exc}"]
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         return
-    config.stash[_OUTPUT] = [f"certification report: {p}" for p in paths]
+    config.stash[_OUTPUT] = [f"certification report: {Path(directory) / p.name}" for p in paths]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

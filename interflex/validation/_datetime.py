@@ -10,6 +10,7 @@ compare any valid string exactly. It accepts exactly what the validator's engine
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 _DATE_TIME = re.compile(
@@ -53,13 +54,19 @@ def rfc3339_instant(value: object) -> Instant | None:
     hours 00-23, minutes 00-59, second 60 only where the time in UTC is 23:59:60
     (a leap second, RFC 3339 section 5.7; which days really had one is not checked).
     """
-    if not isinstance(value, str):
-        return None
+    return _parse(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)  # captures repeat the same deadlines and activation times
+def _parse(value: str) -> Instant | None:
     found = _DATE_TIME.fullmatch(value)
     if found is None:
         return None
-    year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
-    fraction, sign, off_hour, off_minute = found.group(7, 8, 9, 10)
+    year_text, month_text, day_text, hour_text, minute_text, second_text, fraction, sign, off_hour, off_minute = (
+        found.groups()
+    )
+    year, month, day = int(year_text), int(month_text), int(day_text)
+    hour, minute, second = int(hour_text), int(minute_text), int(second_text)
     if not 1 <= month <= 12 or day < 1:
         return None
     if day > (29 if month == 2 and _is_leap_year(year) else _DAYS_IN_MONTH[month - 1]):
@@ -68,10 +75,11 @@ def rfc3339_instant(value: object) -> Instant | None:
         return None
     offset = 0
     if sign:
-        if int(off_hour) > 23 or int(off_minute) > 59:
+        offset_hours, offset_minutes = int(off_hour), int(off_minute)
+        if offset_hours > 23 or offset_minutes > 59:
             return None
-        offset = (int(off_hour) * 60 + int(off_minute)) * (1 if sign == "+" else -1)
+        offset = offset_hours * 60 + offset_minutes if sign == "+" else -(offset_hours * 60 + offset_minutes)
     utc_minute = _days_from_civil(year, month, day) * 1440 + hour * 60 + minute - offset
     if second == 60 and utc_minute % 1440 != 1439:
         return None
-    return Instant(utc_minute, second, (fraction or "").rstrip("0"))
+    return Instant(utc_minute, second, fraction.rstrip("0") if fraction else "")

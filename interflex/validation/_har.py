@@ -1,5 +1,8 @@
 """Check one HAR entry against the profile: operation, request body, status, response body.
 
+Request bodies: POSTs of objects against their JSON Schema, A1/A2 forms against the form
+schemas of `schemas/openapi.yaml` (section 3).
+
 Finding paths point into the exchange: `/request/body/...`, `/response/status`,
 `/response/body/...`. Rules besides the validator's: `status` (a status the profile does
 not allow for the operation), `json` (a body that should be JSON and is not) and `body`
@@ -11,17 +14,22 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from interflex.profile import API_PREFIX, ID_FIELDS, Operation, allowed_methods, match_operation
+import jsonschema_rs
+
+from interflex.profile import API_PREFIX, ID_FIELDS, OPERATIONS_BY_ID, Operation, allowed_methods, match_operation
 from interflex.validation._findings import ERROR, WARNING, Finding
 from interflex.validation._inputs import HarEntry, parse_json
+from interflex.validation._openapi import bundled_openapi
 from interflex.validation._results import Result
 from interflex.validation._statuses import allowed_statuses
-from interflex.validation._validator import validate
+from interflex.validation._validator import schema_findings, validate
 
 _BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+")
+_FORM = "application/x-www-form-urlencoded"
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
 
 
@@ -70,12 +78,29 @@ def _json_body(text: str, where: str) -> tuple[Any, list[Finding]]:
         return None, [Finding(ERROR, where, "json", f"body is not JSON: {exc}")]
 
 
+@cache
+def _form_validator(op_id: str) -> jsonschema_rs.Validator:
+    """The form body schema of A1/A2 from the OpenAPI document (PasswordGrant, RefreshGrant)."""
+    document = bundled_openapi()
+    op = OPERATIONS_BY_ID[op_id]
+    ref = document["paths"][op.path][op.method.lower()]["requestBody"]["content"][_FORM]["schema"]["$ref"]
+    return jsonschema_rs.Draft202012Validator({"$ref": ref, "components": document["components"]})
+
+
+def _check_form(op: Operation, text: str) -> list[Finding]:
+    """A1/A2: the form fields of section 3 (first value of each field)."""
+    form = {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
+    return _prefixed(schema_findings(_form_validator(op.id), form), "/request/body")
+
+
 def _check_request(op: Operation, request: dict[str, Any], strict: bool) -> list[Finding]:
-    if op.request_schema is None:
+    if op.request_schema is None and op.action not in ("token", "refresh"):
         return []
     post = request.get("postData")
     if not isinstance(post, dict) or not isinstance(post.get("text"), str):
         return [Finding(WARNING, "/request/body", "body", "request body not in the capture; not checked")]
+    if op.request_schema is None:
+        return _check_form(op, post["text"])
     body, problems = _json_body(post["text"], "/request/body")
     if problems:
         return problems

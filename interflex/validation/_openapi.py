@@ -17,7 +17,7 @@ import yaml
 
 from interflex._data import schemas_dir
 from interflex.profile import SCHEMA_FILES
-from interflex.validation._schemas import DEFS_FILE, _load
+from interflex.validation._schemas import DEFS_FILE, load_file
 
 OPENAPI_FILE = "openapi.yaml"
 _KIND_OF_FILE = {file: kind for kind, file in SCHEMA_FILES.items()}
@@ -63,10 +63,10 @@ def _rewrite(node: Any, current_file: str | None) -> Any:
 def _bundled() -> dict[str, Any]:
     document = _rewrite(openapi_document(), None)
     components = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, definition in _load(DEFS_FILE)["$defs"].items():
+    for name, definition in load_file(DEFS_FILE)["$defs"].items():
         components[_def_component(name)] = _rewrite(definition, DEFS_FILE)
     for kind, file in SCHEMA_FILES.items():
-        components[kind] = _rewrite(_load(file), file)
+        components[kind] = _rewrite(load_file(file), file)
     return document
 
 

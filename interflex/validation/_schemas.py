@@ -17,17 +17,18 @@ DEFS_FILE = "defs.json"
 @cache
 def schema(kind: str) -> dict[str, Any]:
     """The parsed JSON Schema of `kind` (one of `interflex.profile.KINDS`)."""
-    return _load(SCHEMA_FILES[kind])
+    return load_file(SCHEMA_FILES[kind])
 
 
 @cache
-def _load(name: str) -> dict[str, Any]:
+def load_file(name: str) -> dict[str, Any]:
+    """A JSON file of `schemas/`, parsed once (do not modify the result)."""
     return json.loads((schemas_dir() / name).read_text(encoding="utf-8"))
 
 
 @cache
 def _registry() -> jsonschema_rs.Registry:
-    resources = [_load(DEFS_FILE), *(schema(kind) for kind in KINDS)]
+    resources = [load_file(DEFS_FILE), *(schema(kind) for kind in KINDS)]
     return jsonschema_rs.Registry([(resource["$id"], resource) for resource in resources])
 
 

@@ -51,7 +51,8 @@ def _json_type(value: object) -> str:
     return f"a {type(value).__name__} (not JSON)"
 
 
-def _schema_findings(validator: jsonschema_rs.Validator, message: object) -> list[Finding]:
+def schema_findings(validator: jsonschema_rs.Validator, message: object) -> list[Finding]:
+    """Every error of a compiled validator as findings: JSON pointer, keyword as rule."""
     findings = []
     for error in validator.iter_errors(message):
         path = list(error.instance_path)
@@ -81,7 +82,7 @@ def validate(message: object, kind: str | None = None, strict: bool = False) -> 
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     validator = compiled(kind)
     try:
-        findings = [] if validator.is_valid(message) else _schema_findings(validator, message)
+        findings = [] if validator.is_valid(message) else schema_findings(validator, message)
     except ValueError as exc:  # a Python value JSON cannot hold (set, bytes, non-str key), or nesting too deep
         what = "nested too deeply to check" if "recursion" in str(exc).lower() else f"not a JSON value: {exc}"
         return [Finding(ERROR, "", "type", what)]
