@@ -61,7 +61,6 @@ class RunInfoLike(Protocol):
 
 def environment() -> dict[str, Any]:
     """Digests of the suite's inputs and the versions of Python and the packages that ran it."""
-    catalog = CATALOG_PATH
     packages = {}
     for name in PACKAGES:
         try:
@@ -69,7 +68,7 @@ def environment() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     return {
-        "catalog_sha256": sha256_file(catalog) if catalog.is_file() else None,
+        "catalog_sha256": sha256_file(CATALOG_PATH) if CATALOG_PATH.is_file() else None,
         "schemas_sha256": folder_digest(schemas_dir()),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -224,7 +223,7 @@ def results_document(
             "server": redact(info.server_header, secrets) if info.server_header else None,
             "entity_ids": {str(k): v for k, v in (info.entity_ids or {}).items()},
             "ics": {str(k): bool(v) for k, v in (info.ics or {}).items()},
-            "reference_fault": getattr(info, "reference_fault", None),
+            "reference_fault": info.reference_fault,
         },
         "suite": {
             "name": "interflex-ats",
