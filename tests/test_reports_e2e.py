@@ -305,9 +305,9 @@ def test_certificate_renders_in_headless_chromium(target: Target, tmp_path: Path
     for cls in doc["classes"]:
         assert re.search(rf"<td>{re.escape(cls['name'])}</td>.*?>{cls['verdict']}</span>", table), cls["name"]
     shot = tmp_path / "certificate.png"
-    chromium(page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1100,1600")
+    chromium(page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1000,1200")
     width, height, pixels = png_pixels(shot)
-    assert (width, height) == (1100, 1600)
+    assert (width, height) == (1000, 1200)
     colours = {}
     for px in pixels:
         colours[px] = colours.get(px, 0) + 1

@@ -92,14 +92,14 @@ def _exchange(ex: Mapping[str, Any]) -> str:
     )
 
 
-def render_evidence(item: Mapping[str, Any], *, heading: bool = False, skip_reason: str | None = None) -> str:
-    """One failing test's reason and its last `SHOWN_EXCHANGES` exchanges as an HTML fragment
-    (`item` from `evidence_item`); `heading` adds the verdict, cause and node id line."""
+def render_evidence(item: Mapping[str, Any], *, skip_reason: str | None = None) -> str:
+    """One failing test (`item` from `evidence_item`) as an HTML fragment: verdict, cause, node id, its
+    reason (unless equal to `skip_reason`, already shown) and its last `SHOWN_EXCHANGES` exchanges."""
     exchanges = item["exchanges"]
     hidden = max(len(exchanges) - SHOWN_EXCHANGES, 0)
     cause = f" (cause: {_e(item['cause'])})" if item.get("cause") else ""
     parts = [f'<p class="mono">{_verdict(item["verdict"])}{cause} {_e(item["nodeid"])}</p>']
-    if item["reason"] and (heading or item["reason"] != skip_reason):
+    if item["reason"] and item["reason"] != skip_reason:
         parts.append(f"<pre>{_e(item['reason'])}</pre>")
     if hidden:
         parts.append(f'<p class="muted">{hidden} earlier exchanges of this test are in results.json.</p>')

@@ -91,7 +91,7 @@ class HtmlReportHooks:
         from pytest_html import extras
 
         item = evidence_item(rec, self.state.info.secrets)
-        report.extras = [*getattr(report, "extras", []), extras.html(render_evidence(item, heading=True))]
+        report.extras = [*getattr(report, "extras", []), extras.html(render_evidence(item))]
 
 
 def verdict_summary_html(state: RunState) -> str:
