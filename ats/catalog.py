@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
 }
 FIELDS = ("id", "title", "class", "purpose", "references", "preconditions", "pass_criteria")
 _ID = re.compile(r"IFX-([A-Z]+)-(\d{3})")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: the catalog is long
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def parse_catalog(data: object, source: str = str(CATALOG_PATH)) -> dict[str, Ca
 def load_catalog(path: str | Path = CATALOG_PATH) -> dict[str, Case]:
     """Read and validate a catalog file: case id -> Case, in file order."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the test case catalog {path}: {exc}") from None
     return parse_catalog(data, str(path))

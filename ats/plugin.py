@@ -24,6 +24,7 @@ from ats.ixit import Ixit, default_ixit, load_ixit
 from ats.recorder import format_evidence
 from ats.run import RunInfo, RunState, utc_now
 from ats.session import Api, Context
+from ats.target import probe, resolve_ixit, selected_classes, start_reference_server
 from ats.verdicts import CONFORMANT, FAIL, INCONCLUSIVE, NA, PASS, VERDICTS, Failure, Inconclusive, aggregate_cases
 from interflex.profile import CONFORMANCE_CLASSES, OPTIONAL
 
@@ -90,66 +91,6 @@ def is_ats_run(config: pytest.Config) -> bool:
     return False
 
 
-def selected_classes(values: list[str]) -> list[str]:
-    """The classes of `--ats-class` options; ConfigError naming an unknown one."""
-    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
-    for name in names:
-        if name not in CONFORMANCE_CLASSES:
-            raise ConfigError(f"--ats-class: unknown conformance class {name!r}; "
-                              f"expected one of {', '.join(CONFORMANCE_CLASSES)}")
-    return names
-
-
-def resolve_ixit(config: pytest.Config) -> Ixit:
-    """The IXIT of this run: `--ixit` (or the reference accounts) with `--target-url` applied."""
-    path, url = config.option.ixit, config.option.target_url
-    ixit = load_ixit(path) if path else default_ixit()
-    ixit = ixit.with_target(url)
-    if not ixit.target_url:
-        raise ConfigError(f"no target: give --target-url or target_url in the IXIT file {path}")
-    return ixit
-
-
-def probe(ixit: Ixit, timeout: float) -> str | None:
-    """One request to the base URL: its `Server` header; ConfigError when it cannot be reached at all."""
-    import requests
-
-    from ats.recorder import Transport
-
-    transport = Transport(ixit, timeout)
-    try:
-        response = transport.session.get(ixit.target_url, timeout=timeout, stream=True, allow_redirects=False)
-        response.close()
-        return response.headers.get("Server")
-    except requests.Timeout:
-        return None  # reachable but slow: the test cases will report it (INCONCLUSIVE, environment)
-    except requests.exceptions.SSLError as exc:
-        raise ConfigError(f"target {ixit.target_url}: TLS handshake failed ({_first_line(exc)}); "
-                          "see tls.verify / tls.cert in the IXIT") from None
-    except requests.RequestException as exc:
-        raise ConfigError(f"target {ixit.target_url} is unreachable: {_first_line(exc)}") from None
-    finally:
-        transport.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:300]
-
-
-def _start_reference_server(fault: str | None) -> Any:
-    try:
-        from reference_server import ReferenceServer
-    except ImportError as exc:
-        raise ConfigError(f"cannot start the bundled reference server: {exc}") from None
-    try:
-        server = ReferenceServer(db=":memory:", fault=fault)
-        server.start()
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise ConfigError(f"cannot start the bundled reference server: {_first_line(exc)}") from None
-    return server
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "case(id): binds the test to a test case of ats/catalog.yaml")
     for name in CONFORMANCE_CLASSES:
@@ -163,28 +104,29 @@ def pytest_configure(config: pytest.Config) -> None:
         classes = selected_classes(config.option.ats_class)
         if config.option.ats_timeout <= 0 or config.option.ats_examples < 1:
             raise ConfigError("--ats-timeout must be > 0 and --ats-examples >= 1")
-        setup = dict(config.workerinput["ats"]) if hasattr(config, "workerinput") else _controller_setup(config)
+        worker = hasattr(config, "workerinput")
+        setup = dict(config.workerinput["ats"]) if worker else _controller_setup(config, classes)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     setup["classes"] = classes
     config.stash[_SETUP] = setup
 
 
-def _controller_setup(config: pytest.Config) -> dict[str, Any]:
+def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, Any]:
     fault = config.option.ats_reference_fault
     in_process = not config.option.target_url and not config.option.ixit
     if fault and not in_process:
         raise ConfigError("--ats-reference-fault only applies to the in-process reference server "
                           "(no --target-url, no --ixit)")
-    ixit = resolve_ixit(config) if not in_process else default_ixit()
+    ixit = resolve_ixit(config.option.ixit, config.option.target_url) if not in_process else default_ixit()
     if in_process:
-        server = _start_reference_server(fault)
+        server = start_reference_server(fault)
         config.add_cleanup(server.stop)
         ixit = ixit.with_target(server.base_url)
     server_header = probe(ixit, min(config.option.ats_timeout, 10.0))
     info = RunInfo(target_url=ixit.target_url, server_header=server_header, entity_ids=ixit.entity_ids,
                    ics=dict(ixit.ics), argv=["pytest", *config.invocation_params.args],
-                   secrets=list(ixit.secrets), reference_fault=fault)
+                   secrets=list(ixit.secrets), reference_fault=fault, classes=classes)
     state = RunState(info=info)
     config.stash[RUN_KEY] = state
     controller = _Controller(state)
@@ -327,7 +269,9 @@ def classify(exc: BaseException | None, passed: bool, skipped_reason: str | None
     leaves = _leaves(exc) if exc is not None else []
     failure = next((e for e in leaves if isinstance(e, AssertionError)), None)
     if failure is not None:
-        return FAIL, str(failure).split("\nassert ")[0].strip() or "assertion failed", None
+        reason = str(failure).split("\nassert ")[0].strip() or "assertion failed"
+        notes = "\n".join(str(n) for n in getattr(failure, "__notes__", ()))  # e.g. hypothesis' falsifying example
+        return FAIL, f"{reason}\n{notes[:2000]}" if notes else reason, None
     inconclusive = next((e for e in leaves if isinstance(e, Inconclusive)), None)
     if inconclusive is not None:
         return INCONCLUSIVE, inconclusive.reason, inconclusive.cause
@@ -420,6 +364,8 @@ class _Controller:
         for name, cls in summary.classes.items():
             counts = "".join(f"{cls.counts[v]:>14}" for v in VERDICTS)
             tr.write_line(f"{name:<18} {'yes' if cls.gating else 'no':<7}{counts}   {cls.verdict}")
+        if self.state.info.classes:
+            tr.write_line(f"partial run: only the classes {', '.join(self.state.info.classes)} were tested")
         conformant = summary.overall == CONFORMANT
         tr.write_sep("=", f"overall verdict: {summary.overall}", green=conformant, red=not conformant, bold=True)
 

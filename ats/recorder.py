@@ -118,6 +118,8 @@ class Transport:
         self.session = requests.Session()
         self.session.trust_env = ixit.trust_env
         self.session.verify = ixit.tls.verify
+        if ixit.tls.verify is False:  # the IXIT asked for it: no warning on every request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         if ixit.tls.cert:
             self.session.cert = ixit.tls.cert
         self.session.headers.update(ixit.headers)

@@ -36,7 +36,8 @@ class RunInfo:
     suite_version: str = field(default_factory=suite_version)
     argv: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list, repr=False)
-    reference_fault: str | None = None
+    reference_fault: str | None = None  # self-test runs only (--ats-reference-fault)
+    classes: list[str] = field(default_factory=list)  # --ats-class selection; empty: every class
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form without the secrets."""

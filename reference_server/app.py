@@ -17,7 +17,6 @@ import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from interflex import profile
@@ -168,9 +167,15 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(ctx: Context) -> Starlette:
-    """The ASGI application serving `ctx` under BASE_PATH (every other path answers a JSON 404)."""
+    """The ASGI application serving `ctx` under BASE_PATH (every other path answers a JSON 404).
 
-    return Starlette(routes=[Route("/{path:path}", _Endpoint(ctx))], exception_handlers={Exception: _server_error})
+    `dispatch` is the router's default endpoint, so it sees every request: Starlette's path
+    patterns would miss paths with a (percent-encoded) newline and answer a plain-text 404.
+    """
+    app = Starlette(exception_handlers={Exception: _server_error})
+    app.router.default = _Endpoint(ctx)
+    app.router.redirect_slashes = False
+    return app
 
 
 class _Endpoint:

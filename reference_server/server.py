@@ -25,6 +25,8 @@ KEEP_ALIVE_SECONDS = 15  # idle keep-alive connections are closed after this (uv
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (port 0: a free port); RuntimeError with one line if busy."""
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise RuntimeError(f"port {port!r} is not a TCP port number (0-65535)")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         family = infos[0][0]

@@ -168,3 +168,13 @@ def test_suite_against_a_hanging_target_ends_inconclusive(pytester: pytest.Pytes
     assert "INCONCLUSIVE (environment)" in out and "Server: stub" in out
     assert "overall verdict: NOT CONFORMANT" in out
     assert "s3cret" not in out
+
+
+def test_refused_connection_is_inconclusive_environment() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    api = Api(Context(default_ixit().with_target(f"http://127.0.0.1:{port}/interflex/api/v1"), timeout=TIMEOUT))
+    with pytest.raises(Inconclusive, match="cannot connect") as info:
+        api.call("R3", as_=None)
+    assert info.value.cause == "environment" and api.records()[0]["error"].startswith("connection error")

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from ats.ixit import default_ixit
@@ -94,6 +97,11 @@ def test_unknown_class(pytester: pytest.Pytester) -> None:
                  "--ats-class: unknown conformance class 'core-magic'")
 
 
+def test_unknown_reference_fault(pytester: pytest.Pytester) -> None:
+    _usage_error(_run(pytester, "--pyargs", "ats", "--ats-reference-fault", "no-such-fault"),
+                 "cannot start the bundled reference server: unknown fault 'no-such-fault'")
+
+
 def test_unreachable_target(pytester: pytest.Pytester) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -140,6 +148,8 @@ def test_external_target_undeclared_class_is_na(pytester: pytest.Pytester, serve
     assert plaus["gating"] is False and plaus["verdict"] == "N/A" and plaus["counts"]["N/A"] > 0
     assert data["summary"]["classes"]["core-ids"]["verdict"] == "PASS"
     assert data["info"]["target_url"] == server.base_url and data["info"]["server_header"]
+    assert data["info"]["classes"] == ["core-ids", "plausibility"]
+    assert "partial run: only the classes" in _output(result)
     assert "InterFlex conformance" in result.stdout.str() and "overall verdict: CONFORMANT" in result.stdout.str()
 
 
@@ -202,3 +212,65 @@ def test_tests_delete_what_they_create(pytester: pytest.Pytester, server: Refere
     for kind in ("request", "offer", "activation", "ack", "nack"):
         assert api.list(kind) == [], kind
     assert api.list("offer", as_="agg2") == []
+
+
+def test_concurrent_runs_against_one_target_do_not_collide(tmp_path: Path, server: ReferenceServer) -> None:
+    import subprocess
+
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--pyargs", "ats", "-q", "--target-url",
+           server.base_url, "--ats-class", "core-ids,core-requests,core-offers,core-acks"]
+    runs = [subprocess.Popen([*cmd, "--ats-records", str(tmp_path / f"r{i}.json")], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    outputs = [run.communicate(timeout=TIMEOUT)[0] for run in runs]
+    for i, run in enumerate(runs):
+        assert run.returncode == 0, outputs[i][-3000:]
+        assert _records(tmp_path / f"r{i}.json")["summary"]["overall"] == "CONFORMANT"
+
+
+class _NoStoreStripper(BaseHTTPRequestHandler):
+    """A proxy to the reference server that drops Cache-Control from token responses (an AU-6 SHOULD)."""
+
+    upstream = ""
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        with requests.Session() as session:
+            session.trust_env = False
+            answer = session.request(self.command, self.upstream + self.path, headers=headers, data=body,
+                                     allow_redirects=False, timeout=10)
+        self.send_response(answer.status_code)
+        for name, value in answer.headers.items():
+            dropped = name.lower() == "cache-control" and "/authentication/" in self.path
+            if not dropped and name.lower() not in ("content-length", "transfer-encoding", "connection", "server",
+                                                    "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = do_HEAD = _forward
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_recommended_failures_do_not_gate(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    _NoStoreStripper.upstream = server.base_url.split("/interflex")[0]
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _NoStoreStripper)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    out_file = pytester.path / "records.json"
+    try:
+        result = _run(pytester, "--pyargs", "ats", "--target-url",
+                      f"http://127.0.0.1:{proxy.server_address[1]}/interflex/api/v1",
+                      "--ats-class", "core-auth,recommended", "--ats-records", str(out_file))
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    data = _records(out_file)
+    assert data["cases"]["IFX-REC-001"]["verdict"] == "FAIL" and "no-store" in data["cases"]["IFX-REC-001"]["reason"]
+    assert data["summary"]["classes"]["recommended"]["verdict"] == "FAIL"
+    assert data["summary"]["classes"]["core-auth"]["verdict"] == "PASS"
+    assert data["summary"]["overall"] == "CONFORMANT"
+    assert result.ret == 0, _output(result)
+    assert "overall verdict: CONFORMANT" in result.stdout.str()

@@ -93,3 +93,29 @@ def test_classify() -> None:
     group = ExceptionGroup("hypothesis", [Inconclusive("timeout", "environment"), Failure("ST-1: 500")])
     assert classify(group, False, None) == (FAIL, "ST-1: 500", None)
     assert classify(KeyError("offer_id"), False, None) == (FAIL, "KeyError: 'offer_id'", None)
+    noted = Failure("ST-1: 201")
+    noted.add_note("Falsifying example: test_x(obj={'a': 1})")
+    assert classify(noted, False, None)[1] == "ST-1: 201\nFalsifying example: test_x(obj={'a': 1})"
+
+
+@pytest.mark.parametrize(
+    ("records", "exit_code"),
+    [
+        ([rec("IFX-AUTH-001", "core-auth", PASS), rec("IFX-REC-001", "recommended", FAIL)], pytest.ExitCode.OK),
+        ([rec("IFX-AUTH-001", "core-auth", PASS), rec("IFX-ROB-001", "robustness", INCONCLUSIVE)],
+         pytest.ExitCode.TESTS_FAILED),
+        ([rec("IFX-AUTH-001", "core-auth", FAIL)], pytest.ExitCode.TESTS_FAILED),
+    ],
+)
+def test_exit_code_follows_the_overall_verdict(records: list[dict], exit_code: int) -> None:
+    from types import SimpleNamespace
+
+    from ats.plugin import _Controller
+    from ats.run import RunInfo, RunState
+
+    controller = _Controller(RunState(RunInfo("http://t", None, {}, ICS), records=records))
+    session = SimpleNamespace(exitstatus=pytest.ExitCode.TESTS_FAILED,
+                              config=SimpleNamespace(option=SimpleNamespace(ats_records=None)))
+    controller.pytest_sessionfinish(session, session.exitstatus)
+    assert session.exitstatus == exit_code
+    assert controller.state.info.finished is not None

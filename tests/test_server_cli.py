@@ -119,6 +119,8 @@ def test_hash_password_reads_stdin(capsys, monkeypatch):
     (["--fault", "nope"], "invalid choice"),
     (["--token-lifetime", "0"], "--token-lifetime"),
     (["--port", "x"], "invalid int value"),
+    (["--port", "99999", "--db", ":memory:"], "not a TCP port number"),
+    (["--port", "-1", "--db", ":memory:"], "not a TCP port number"),
 ])
 def test_bad_arguments_are_one_line_errors(capsys, args, message):
     status, _, err = _cli(capsys, *args)

@@ -133,6 +133,7 @@ def test_lone_surrogates_survive_the_round_trip(api):
     "/dsos/%C3%A9/flexibilityRequests", "/dsos/%FF/flexibilityRequests", "/dsos/../flexibilityRequests",
     "/dsos/dso1/flexibilityRequests/" + "x" * 5000, "/" + "a/" * 2000, "/dsos/-x/flexibilityRequests",
     "/aggregators/agg1/flexibilityOffers/%2e%2e", "/dsos/dso1/flexibilityRequests;x=1",
+    "/dsos/%0A/flexibilityRequests", "/dsos/dso1%0D%0A/flexibilityRequests", "/aggregators/%0Aagg1/flexibilityOffers",
 ])
 def test_odd_paths_are_4xx(api, path):
     for method in ("GET", "POST", "DELETE"):

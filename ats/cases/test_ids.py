@@ -7,7 +7,7 @@ import pytest
 from ats.cases._resources import RESOURCES, expect_posted, post
 from ats.session import Api
 from ats.verdicts import Failure
-from interflex.profile import ID_FIELDS, OPERATIONS, is_valid_id
+from interflex.profile import ID_FIELDS, OPERATIONS, OPERATIONS_BY_ID, is_valid_id
 
 GETTERS = [op for op in OPERATIONS if op.action == "new_id"]
 CALLS = 12  # ids fetched per getter for the freshness check
@@ -56,3 +56,14 @@ def test_fetched_id_can_be_used(api: Api, op_id: str) -> None:
     if following == obj[res.id_field]:
         raise Failure(f"ID-1: an id getter never returns the id of a stored object; {op_id} returned "
                       f"{following!r} again after an object with it was stored")
+
+
+@pytest.mark.case("IFX-IDS-004")
+@pytest.mark.parametrize("op_id", ["O1", "K1", "N1"])
+def test_ids_are_unique_across_aggregators(api: Api, op_id: str) -> None:
+    """ID-1, PROFILE 2: ids are unique per kind across all paths, so two aggregators never get the same id."""
+    seen = [api.call(op_id, path={"agg": api.entity(role)}).json()[ID_FIELDS[OPERATIONS_BY_ID[op_id].kind]]
+            for role in ("agg1", "agg2") for _ in range(CALLS // 2)]
+    if len(set(seen)) != len(seen):
+        raise Failure(f"ID-1: ids are unique per kind across all paths; {op_id} for agg1 and agg2 returned "
+                      f"{len(seen)} ids with repeats: {sorted({v for v in seen if seen.count(v) > 1})[:5]}")

@@ -1,0 +1,70 @@
+"""The target of a run: the IXIT with command-line overrides, the class selection, a reachability
+probe and the in-process reference server (plain Python; the plugin calls these up front)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from ats.errors import ConfigError
+from ats.ixit import Ixit, default_ixit, load_ixit
+from ats.recorder import Transport
+from interflex.profile import CONFORMANCE_CLASSES
+
+
+def selected_classes(values: list[str]) -> list[str]:
+    """The classes of `--ats-class` options; ConfigError naming an unknown one."""
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    for name in names:
+        if name not in CONFORMANCE_CLASSES:
+            raise ConfigError(f"--ats-class: unknown conformance class {name!r}; "
+                              f"expected one of {', '.join(CONFORMANCE_CLASSES)}")
+    return names
+
+
+def resolve_ixit(path: str | None, url: str | None) -> Ixit:
+    """The IXIT of a run: `--ixit` (or the reference accounts) with `--target-url` applied."""
+    ixit = load_ixit(path) if path else default_ixit()
+    ixit = ixit.with_target(url)
+    if not ixit.target_url:
+        raise ConfigError(f"no target: give --target-url or target_url in the IXIT file {path}")
+    return ixit
+
+
+def probe(ixit: Ixit, timeout: float) -> str | None:
+    """One request to the base URL: its `Server` header; ConfigError when it cannot be reached at all."""
+    transport = Transport(ixit, timeout)
+    try:
+        response = transport.session.get(ixit.target_url, timeout=timeout, stream=True, allow_redirects=False)
+        response.close()
+        return response.headers.get("Server")
+    except requests.Timeout:
+        return None  # reachable but slow: the test cases will report it (INCONCLUSIVE, environment)
+    except requests.exceptions.SSLError as exc:
+        raise ConfigError(f"target {ixit.target_url}: TLS handshake failed ({first_line(exc)}); "
+                          "see tls.verify / tls.cert in the IXIT") from None
+    except requests.RequestException as exc:
+        raise ConfigError(f"target {ixit.target_url} is unreachable: {first_line(exc)}") from None
+    finally:
+        transport.close()
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 300 characters)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:300]
+
+
+def start_reference_server(fault: str | None) -> Any:
+    """Start the bundled reference server (own in-memory database, default accounts) in this process."""
+    try:
+        from reference_server import ReferenceServer
+    except ImportError as exc:
+        raise ConfigError(f"cannot start the bundled reference server: {exc}") from None
+    try:
+        server = ReferenceServer(db=":memory:", fault=fault)
+        server.start()
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ConfigError(f"cannot start the bundled reference server: {first_line(exc)}") from None
+    return server
