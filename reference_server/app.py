@@ -179,7 +179,7 @@ def build_app(ctx: Context) -> Starlette:
 
 
 class _Endpoint:
-    """An ASGI endpoint (not a request function), so Starlette passes every method through to `dispatch`."""
+    """The router's default ASGI app: every request, whatever its method or path, goes to `dispatch`."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

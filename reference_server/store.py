@@ -1,8 +1,9 @@
-"""SQLite persistence: one connection, the single writer (WAL, synchronous=NORMAL).
+"""SQLite persistence: one connection, the single writer (WAL, synchronous=NORMAL, exclusive lock).
 
 Each statement runs in autocommit mode, so an object is in the WAL file before its POST is
 answered: it survives the process being killed (docs/reference-server.md, "Persistence").
 Objects are kept as the JSON text that was accepted, so lists echo them exactly (ST-9).
+The exclusive locking mode keeps a second server process off the same file.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     dso TEXT,
@@ -54,13 +55,15 @@ class Store:
 
     def __init__(self, path: str) -> None:
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=1.0)
             if path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {path!r}: {exc}") from None
+            hint = " (is another interflex-server using it?)" if "locked" in str(exc) else ""
+            raise StoreError(f"cannot open database {path!r}: {exc}{hint}") from None
         self._lock = threading.Lock()
 
     def close(self) -> None:

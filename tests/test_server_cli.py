@@ -75,6 +75,14 @@ def test_not_a_database_file_is_a_runtime_error(tmp_path):
         ReferenceServer(db=str(bogus)).start()
 
 
+def test_a_second_server_on_the_same_file_is_refused(tmp_path):
+    db = str(tmp_path / "shared.db")
+    with ReferenceServer(db=db), pytest.raises(RuntimeError, match="database is locked"):
+        ReferenceServer(db=db).start()
+    with ReferenceServer(db=db):  # free again once the first one stopped
+        pass
+
+
 def test_ids_differ_across_restarts(tmp_path):
     db = str(tmp_path / "ids.db")
     seen = set()

@@ -352,3 +352,15 @@ def test_bad_valid_at_is_400(api, path, query):
 
 def test_other_query_parameters_are_ignored(api):
     assert api.call("GET", REQUESTS + "?foo=bar&x").status_code == 200
+
+
+def test_id_getter_never_returns_a_stored_id(monkeypatch):
+    """ID-1: an id equal to a stored object's id (e.g. one a client chose itself) is never handed out."""
+    suffixes = iter(["0" * 32, "0" * 32, "1" * 32])
+    chosen = sample(R, request_id="req-" + "0" * 32)
+    with ReferenceServer() as server:
+        client = DemoClient(server.base_url)
+        post(client, REQUESTS, chosen, "dso1")
+        monkeypatch.setattr("reference_server.resources.secrets.token_hex", lambda _: next(suffixes))
+        assert client.call("GET", REQUESTS + "/requestId").json() == {"request_id": "req-" + "1" * 32}
+        client.close()

@@ -230,6 +230,8 @@ def test_generated_junk_never_gets_a_5xx(api, op, data):
     response = api.call(method, _junk_path(op, segments) + query, as_=auth if auth in ("dso1", "agg1") else None,
                         data=body, headers={k: v.encode() if isinstance(v, str) else v for k, v in headers.items()})
     assert response.status_code < 500, (method, response.request.url, response.status_code, response.text[:300])
+    if response.status_code >= 400:  # ST-8: every error is a JSON Error object
+        assert response.headers["content-type"] == "application/json", (method, response.request.url)
 
 
 # ---------------------------------------------------------------- schemathesis against the served document
