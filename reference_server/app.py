@@ -105,14 +105,15 @@ def permitted(ctx: Context, op: Operation, user: User | None, params: dict[str, 
 
 
 @cache
-def _openapi_text() -> str:
+def openapi_text() -> str:
+    """The YAML text served at `/openapi.yaml`: `interflex.validation.bundled_openapi()`."""
     return yaml.safe_dump(bundled_openapi(), sort_keys=False, allow_unicode=True)
 
 
 def _openapi() -> Response:
     """The self-contained OpenAPI document (`interflex.validation.bundled_openapi`)."""
     try:
-        text = _openapi_text()
+        text = openapi_text()
     except (OSError, ValueError, yaml.YAMLError) as exc:
         _log.warning("cannot serve the OpenAPI document: %s", exc)
         return error(404, "not_found", "this installation has no usable OpenAPI document (schemas/openapi.yaml)")

@@ -364,3 +364,19 @@ def test_id_getter_never_returns_a_stored_id(monkeypatch):
         monkeypatch.setattr("reference_server.resources.secrets.token_hex", lambda _: next(suffixes))
         assert client.call("GET", REQUESTS + "/requestId").json() == {"request_id": "req-" + "1" * 32}
         client.close()
+
+
+def test_missing_openapi_document_is_a_json_404(api, monkeypatch):
+    from reference_server import app
+
+    def missing() -> dict:
+        raise FileNotFoundError("schemas/openapi.yaml")
+
+    monkeypatch.setattr(app, "bundled_openapi", missing)
+    app.openapi_text.cache_clear()
+    try:
+        assert_error(api.session.get(api.base_url + "/openapi.yaml"), 404)
+    finally:
+        monkeypatch.undo()
+        app.openapi_text.cache_clear()
+    assert api.session.get(api.base_url + "/openapi.yaml").status_code == 200

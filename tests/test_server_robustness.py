@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from interflex.profile import ID_FIELDS, OPERATIONS, Operation
 from interflex.validation import bundled_openapi
 from reference_server import ReferenceServer
-from reference_server.app import _openapi_text
+from reference_server.app import openapi_text
 from reference_server.demo import DemoClient, sample
 from reference_server.responses import MAX_BODY_BYTES
 
@@ -244,7 +244,7 @@ def test_served_openapi_document_is_the_bundled_one(api):
 
 # Loaded from the exact text the server serves (checked above): schemathesis's lazy fixture loader
 # does not work with this pytest version, and an eager `from_url` would need a server at import time.
-schema = schemathesis.openapi.from_dict(yaml.safe_load(_openapi_text()))
+schema = schemathesis.openapi.from_dict(yaml.safe_load(openapi_text()))
 
 
 @schema.parametrize()
