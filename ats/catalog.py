@@ -14,9 +14,18 @@ from interflex.profile import CONFORMANCE_CLASSES
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 CODES: dict[str, str] = {
-    "core-auth": "AUTH", "core-ids": "IDS", "core-requests": "REQ", "core-offers": "OFF",
-    "core-activations": "ACT", "core-acks": "ACK", "core-nacks": "NACK", "authorization": "AUTHZ",
-    "robustness": "ROB", "negotiation": "NEG", "plausibility": "PLAUS", "date-filter": "DATE",
+    "core-auth": "AUTH",
+    "core-ids": "IDS",
+    "core-requests": "REQ",
+    "core-offers": "OFF",
+    "core-activations": "ACT",
+    "core-acks": "ACK",
+    "core-nacks": "NACK",
+    "authorization": "AUTHZ",
+    "robustness": "ROB",
+    "negotiation": "NEG",
+    "plausibility": "PLAUS",
+    "date-filter": "DATE",
     "recommended": "REC",
 }
 FIELDS = ("id", "title", "class", "purpose", "references", "preconditions", "pass_criteria")
@@ -74,8 +83,15 @@ def parse_catalog(data: object, source: str = str(CATALOG_PATH)) -> dict[str, Ca
         refs = entry["references"]
         if not isinstance(refs, list) or not all(isinstance(r, str) and r for r in refs):
             raise ConfigError(f"{where} ({case_id}): references must be a list of strings")
-        cases[case_id] = Case(case_id, str(entry["title"]), cls, str(entry["purpose"]).strip(), tuple(refs),
-                              str(entry["preconditions"]).strip(), str(entry["pass_criteria"]).strip())
+        cases[case_id] = Case(
+            case_id,
+            str(entry["title"]),
+            cls,
+            str(entry["purpose"]).strip(),
+            tuple(refs),
+            str(entry["preconditions"]).strip(),
+            str(entry["pass_criteria"]).strip(),
+        )
     return cases
 
 
@@ -108,8 +124,11 @@ def bound_tests() -> dict[str, list[str]]:
                 targets.append((name, obj, []))
             elif name.startswith("Test") and inspect.isclass(obj):
                 class_marks = list(getattr(obj, "pytestmark", []))
-                targets += [(f"{name}::{m}", f, class_marks) for m, f in vars(obj).items()
-                            if m.startswith("test") and inspect.isfunction(f)]
+                targets += [
+                    (f"{name}::{m}", f, class_marks)
+                    for m, f in vars(obj).items()
+                    if m.startswith("test") and inspect.isfunction(f)
+                ]
             for test_name, func, extra in targets:
                 marks = [*getattr(func, "pytestmark", []), *extra, *getattr(module, "pytestmark", [])]
                 ids = [m.args[0] for m in marks if m.name == "case" and m.args] or [None]

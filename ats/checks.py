@@ -13,8 +13,9 @@ from ats.recorder import Exchange
 from ats.verdicts import Failure, Inconclusive
 from interflex.validation import validate
 
-OAUTH_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-                          "unsupported_grant_type"})
+OAUTH_ERRORS = frozenset(
+    {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type"}
+)
 
 
 def _codes(allowed: int | Iterable[int]) -> list[int]:
@@ -50,15 +51,19 @@ def expect_schema(ex: Exchange, kind: str, array: bool = False, ref: str = "ST-1
     body = ex.json()
     if array:
         if not isinstance(body, list):
-            raise Failure(f"{ref}: the body must be an array of {kind}; {ex.describe()} sent {type(body).__name__} "
-                          f"{_body_snippet(ex)}")
+            raise Failure(
+                f"{ref}: the body must be an array of {kind}; {ex.describe()} sent {type(body).__name__} "
+                f"{_body_snippet(ex)}"
+            )
         errors = [f"[{i}] {e}" for i, item in enumerate(body) for e in _schema_errors(item, kind)]
     else:
         errors = _schema_errors(body, kind)
     if errors:
         shown = "; ".join(errors[:5]) + (f"; ... {len(errors) - 5} more" if len(errors) > 5 else "")
-        raise Failure(f"{ref}: the body must be a valid {kind}{'[]' if array else ''} (PROFILE 4); "
-                      f"{ex.describe()} sent one with: {shown}")
+        raise Failure(
+            f"{ref}: the body must be a valid {kind}{'[]' if array else ''} (PROFILE 4); "
+            f"{ex.describe()} sent one with: {shown}"
+        )
     return body
 
 
@@ -69,24 +74,31 @@ def expect_oauth_error(ex: Exchange, codes: str | Iterable[str], ref: str = "AU-
     body = ex.json()
     errors = _schema_errors(body, "Error")
     if errors:
-        raise Failure(f"{ref}: the answer must be an OAuth error object; {ex.describe()} sent {_body_snippet(ex)}: "
-                      f"{'; '.join(errors)}")
+        raise Failure(
+            f"{ref}: the answer must be an OAuth error object; {ex.describe()} sent {_body_snippet(ex)}: "
+            f"{'; '.join(errors)}"
+        )
     if body.get("error") not in wanted:
-        raise Failure(f"{ref}: error must be {' or '.join(wanted)}; {ex.describe()} answered "
-                      f"error {body.get('error')!r}")
+        raise Failure(
+            f"{ref}: error must be {' or '.join(wanted)}; {ex.describe()} answered error {body.get('error')!r}"
+        )
     return body
 
 
 def expect_error_object(ex: Exchange, ref: str = "ST-8") -> dict[str, Any]:
     """FAIL unless an error answer is an `application/json` Error object (a SHOULD: recommended class)."""
     if ex.content_type != "application/json" and not ex.content_type.endswith("+json"):
-        raise Failure(f"{ref}: error responses should be application/json Error objects; {ex.describe()} "
-                      f"sent Content-Type {ex.headers.get('Content-Type')!r}")
+        raise Failure(
+            f"{ref}: error responses should be application/json Error objects; {ex.describe()} "
+            f"sent Content-Type {ex.headers.get('Content-Type')!r}"
+        )
     body = ex.json()
     errors = _schema_errors(body, "Error")
     if errors:
-        raise Failure(f"{ref}: error responses should be Error objects; {ex.describe()} sent {_body_snippet(ex)}: "
-                      f"{'; '.join(errors)}")
+        raise Failure(
+            f"{ref}: error responses should be Error objects; {ex.describe()} sent {_body_snippet(ex)}: "
+            f"{'; '.join(errors)}"
+        )
     return body
 
 
@@ -117,17 +129,25 @@ def find(items: Iterable[Mapping[str, Any]], field: str, value: str) -> Mapping[
     return next((item for item in items if isinstance(item, Mapping) and item.get(field) == value), None)
 
 
-def expect_round_trip(posted: Mapping[str, Any], items: Iterable[Mapping[str, Any]], field: str,
-                      ref: str = "ST-9", where: str = "the list") -> Mapping[str, Any]:
+def expect_round_trip(
+    posted: Mapping[str, Any],
+    items: Iterable[Mapping[str, Any]],
+    field: str,
+    ref: str = "ST-9",
+    where: str = "the list",
+) -> Mapping[str, Any]:
     """FAIL unless `items` holds the posted object (by its id `field`) field for field; return it."""
     listed = find(items, field, posted[field])
     if listed is None:
-        raise Failure(f"{ref}: a posted object is listed until it is deleted; {field} {posted[field]!r} is "
-                      f"missing from {where}")
+        raise Failure(
+            f"{ref}: a posted object is listed until it is deleted; {field} {posted[field]!r} is missing from {where}"
+        )
     differences = same_object(posted, listed)
     if differences:
-        raise Failure(f"{ref}: a posted object is returned field for field; {field} {posted[field]!r} in {where} "
-                      f"differs: {'; '.join(differences)}")
+        raise Failure(
+            f"{ref}: a posted object is returned field for field; {field} {posted[field]!r} in {where} "
+            f"differs: {'; '.join(differences)}"
+        )
     return listed
 
 

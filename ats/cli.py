@@ -20,6 +20,7 @@ examples:
   interflex-ats --target-url https://host/interflex/api/v1 --ixit ixit.yaml
   interflex-ats --ixit ixit.yaml --ats-class core-auth,authorization -n 4
   interflex-ats --ixit ixit.yaml --junitxml junit.xml --html report.html --self-contained-html
+  interflex-ats --ixit ixit.yaml --cert-report reports/certificate    # certificate.html + results.json
 
 Every pytest option works as well (-k, -x, -n N with pytest-xdist, --junitxml ...); see `pytest --help`.
 Documentation: docs/user-guide.md
@@ -27,14 +28,17 @@ Documentation: docs/user-guide.md
 
 
 def usage() -> str:
-    """The help text, listing the suite's options from their single definition in `ats.plugin`."""
+    """The help text, listing the suite's options from their single definitions (suite and reports)."""
     from ats.plugin import OPTIONS
+    from ats.reporting.plugin import OPTIONS as REPORT_OPTIONS
 
     lines = []
-    for name, kwargs in OPTIONS:
+    for name, kwargs in [*OPTIONS, *REPORT_OPTIONS]:
         metavar = f" {kwargs['metavar']}" if "metavar" in kwargs else ""
-        lines.append(f"  {name}{metavar}\n" + textwrap.fill(kwargs["help"], 96, initial_indent=" " * 6,
-                                                            subsequent_indent=" " * 6))
+        lines.append(
+            f"  {name}{metavar}\n"
+            + textwrap.fill(kwargs["help"], 96, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        )
     return USAGE.format(options="\n".join(lines))
 
 

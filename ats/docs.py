@@ -1,8 +1,8 @@
 """Generate `docs/ATS.md` from the catalog, the requirement ids and the fault matrix.
 
-    python -m ats.docs            # rewrite docs/ATS.md
-    python -m ats.docs --check    # exit 1 when docs/ATS.md is out of date
-    python -m ats.docs --faults   # first re-run the suite against every reference fault (ats/fault_matrix.json)
+python -m ats.docs            # rewrite docs/ATS.md
+python -m ats.docs --check    # exit 1 when docs/ATS.md is out of date
+python -m ats.docs --faults   # first re-run the suite against every reference fault (ats/fault_matrix.json)
 """
 
 from __future__ import annotations
@@ -32,8 +32,21 @@ def run_suite(fault: str | None, extra: tuple[str, ...] = ()) -> dict:
     """Run the whole suite in a subprocess against the in-process reference server; its records JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
-        cmd = [sys.executable, "-m", "pytest", "--pyargs", "ats", "-q", "-p", "no:cacheprovider",
-               "-p", "no:schemathesis", "--ats-records", str(out), *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "ats",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:schemathesis",
+            "--ats-records",
+            str(out),
+            *extra,
+        ]
         if fault:
             cmd += ["--ats-reference-fault", fault]
         done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=600, check=False)
@@ -52,8 +65,12 @@ def build_fault_matrix(jobs: int = 2) -> dict[str, dict]:
         data = run_suite(name)
         failing = sorted(c for c, v in data["cases"].items() if v["verdict"] == "FAIL")
         fault = FAULTS[name]
-        return name, {"class": fault.conformance_class, "description": fault.description,
-                      "overall": data["summary"]["overall"], "failing": failing}
+        return name, {
+            "class": fault.conformance_class,
+            "description": fault.description,
+            "overall": data["summary"]["overall"],
+            "failing": failing,
+        }
 
     with ThreadPoolExecutor(jobs) as pool:
         return dict(pool.map(one, FAULTS))
@@ -102,18 +119,29 @@ def render() -> str:
                 f"- **Implemented by:** {tests}",
                 "",
             ]
-    lines += ["## Traceability: requirement -> test cases", "",
-              "Every requirement id of PROFILE.md and the test cases citing it.", "",
-              "| requirement | what | test cases |", "|---|---|---|"]
+    lines += [
+        "## Traceability: requirement -> test cases",
+        "",
+        "Every requirement id of PROFILE.md and the test cases citing it.",
+        "",
+        "| requirement | what | test cases |",
+        "|---|---|---|",
+    ]
     for req, what in REQUIREMENTS.items():
         covering = [c.id for c in cases.values() if req in c.references]
         lines.append(f"| {req} | {_cell(what)} | {', '.join(covering) or '**uncovered**'} |")
     matrix = load_fault_matrix()
-    lines += ["", "## Fault modes of the reference server -> failing test cases", "",
-              "The suite's self-test (`tests/test_fault_modes.py`) runs the suite against the reference server in",
-              "each fault mode (`--ats-reference-fault NAME`); every fault must be caught by at least one FAIL in its",
-              "class. The test cases that failed in the last full run per fault (`python -m ats.docs --faults`):", "",
-              "| fault | class | deviation | overall | failing test cases |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Fault modes of the reference server -> failing test cases",
+        "",
+        "The suite's self-test (`tests/test_fault_modes.py`) runs the suite against the reference server in",
+        "each fault mode (`--ats-reference-fault NAME`); every fault must be caught by at least one FAIL in its",
+        "class. The test cases that failed in the last full run per fault (`python -m ats.docs --faults`):",
+        "",
+        "| fault | class | deviation | overall | failing test cases |",
+        "|---|---|---|---|---|",
+    ]
     for name, row in matrix.items():
         own = [c for c in row["failing"] if cases.get(c) and cases[c].conformance_class == row["class"]]
         other = [c for c in row["failing"] if c not in own]

@@ -1,16 +1,16 @@
 """The IXIT: what the tester is told about the target (PROFILE.md section 10, contract C2).
 
-    target_url: http://127.0.0.1:8080/interflex/api/v1
-    client: {client_id: client, client_secret: client}
-    dso: {entity_id: dso1, username: dso1, password: secret}
-    aggregators: [{entity_id: agg1, ...}, {entity_id: agg2, ...}]     # at least two
-    region_id: region-1
-    unit: kW
-    currency: EUR
-    ics: {plausibility: true, date-filter: true}
-    tls: {verify: false | "ca.pem", cert: "client.pem" | ["cert.pem", "key.pem"]}   # optional
-    headers: {X-Api-Key: "..."}     # optional, sent with every request, values are secrets
-    trust_env: false                # optional, honour environment proxies only when true
+target_url: http://127.0.0.1:8080/interflex/api/v1
+client: {client_id: client, client_secret: client}
+dso: {entity_id: dso1, username: dso1, password: secret}
+aggregators: [{entity_id: agg1, ...}, {entity_id: agg2, ...}]     # at least two
+region_id: region-1
+unit: kW
+currency: EUR
+ics: {plausibility: true, date-filter: true}
+tls: {verify: false | "ca.pem", cert: "client.pem" | ["cert.pem", "key.pem"]}   # optional
+headers: {X-Api-Key: "..."}     # optional, sent with every request, values are secrets
+trust_env: false                # optional, honour environment proxies only when true
 """
 
 from __future__ import annotations

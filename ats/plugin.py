@@ -41,22 +41,67 @@ DEFAULT_EXAMPLES = 10
 
 # Defined once; used by pytest (below) and by `interflex-ats --help` (ats.cli).
 OPTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("--target-url", {"metavar": "URL", "help": "base URL of the implementation under test, e.g. "
-                      "https://host/interflex/api/v1 (overrides target_url of the IXIT); without a target the "
-                      "bundled reference server is started in-process and tested (self-test)"}),
-    ("--ixit", {"metavar": "FILE", "help": "IXIT YAML file: accounts, region, unit, currency, declared ICS, "
-                "tls, headers (PROFILE.md section 10); default: the reference server's accounts"}),
-    ("--ats-timeout", {"type": float, "default": DEFAULT_TIMEOUT, "metavar": "SECONDS",
-                       "help": f"timeout of each HTTP request to the target (default {DEFAULT_TIMEOUT:g})"}),
-    ("--ats-examples", {"type": int, "default": DEFAULT_EXAMPLES, "metavar": "N",
-                        "help": f"hypothesis examples per property-based test case (default {DEFAULT_EXAMPLES})"}),
-    ("--ats-class", {"action": "append", "default": [], "metavar": "CLASS",
-                     "help": "run only these conformance classes (repeatable or comma-separated): "
-                     + ", ".join(CONFORMANCE_CLASSES)}),
-    ("--ats-records", {"metavar": "FILE", "help": "write every verdict record, the per-case verdicts and the "
-                       "summary as JSON to FILE (for tooling and the suite's self-tests)"}),
-    ("--ats-reference-fault", {"metavar": "NAME", "help": "self-test of the suite: start the in-process "
-                               "reference server in this fault mode (see reference_server.FAULTS)"}),
+    (
+        "--target-url",
+        {
+            "metavar": "URL",
+            "help": "base URL of the implementation under test, e.g. "
+            "https://host/interflex/api/v1 (overrides target_url of the IXIT); without a target the "
+            "bundled reference server is started in-process and tested (self-test)",
+        },
+    ),
+    (
+        "--ixit",
+        {
+            "metavar": "FILE",
+            "help": "IXIT YAML file: accounts, region, unit, currency, declared ICS, "
+            "tls, headers (PROFILE.md section 10); default: the reference server's accounts",
+        },
+    ),
+    (
+        "--ats-timeout",
+        {
+            "type": float,
+            "default": DEFAULT_TIMEOUT,
+            "metavar": "SECONDS",
+            "help": f"timeout of each HTTP request to the target (default {DEFAULT_TIMEOUT:g})",
+        },
+    ),
+    (
+        "--ats-examples",
+        {
+            "type": int,
+            "default": DEFAULT_EXAMPLES,
+            "metavar": "N",
+            "help": f"hypothesis examples per property-based test case (default {DEFAULT_EXAMPLES})",
+        },
+    ),
+    (
+        "--ats-class",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "CLASS",
+            "help": "run only these conformance classes (repeatable or comma-separated): "
+            + ", ".join(CONFORMANCE_CLASSES),
+        },
+    ),
+    (
+        "--ats-records",
+        {
+            "metavar": "FILE",
+            "help": "write every verdict record, the per-case verdicts and the "
+            "summary as JSON to FILE (for tooling and the suite's self-tests)",
+        },
+    ),
+    (
+        "--ats-reference-fault",
+        {
+            "metavar": "NAME",
+            "help": "self-test of the suite: start the in-process "
+            "reference server in this fault mode (see reference_server.FAULTS)",
+        },
+    ),
 ]
 
 
@@ -116,17 +161,25 @@ def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, An
     fault = config.option.ats_reference_fault
     in_process = not config.option.target_url and not config.option.ixit
     if fault and not in_process:
-        raise ConfigError("--ats-reference-fault only applies to the in-process reference server "
-                          "(no --target-url, no --ixit)")
+        raise ConfigError(
+            "--ats-reference-fault only applies to the in-process reference server (no --target-url, no --ixit)"
+        )
     ixit = resolve_ixit(config.option.ixit, config.option.target_url) if not in_process else default_ixit()
     if in_process:
         server = start_reference_server(fault)
         config.add_cleanup(server.stop)
         ixit = ixit.with_target(server.base_url)
     server_header = probe(ixit, min(config.option.ats_timeout, 10.0))
-    info = RunInfo(target_url=ixit.target_url, server_header=server_header, entity_ids=ixit.entity_ids,
-                   ics=dict(ixit.ics), argv=["pytest", *config.invocation_params.args],
-                   secrets=list(ixit.secrets), reference_fault=fault, classes=classes)
+    info = RunInfo(
+        target_url=ixit.target_url,
+        server_header=server_header,
+        entity_ids=ixit.entity_ids,
+        ics=dict(ixit.ics),
+        argv=["pytest", *config.invocation_params.args],
+        secrets=list(ixit.secrets),
+        reference_fault=fault,
+        classes=classes,
+    )
     state = RunState(info=info)
     config.stash[RUN_KEY] = state
     controller = _Controller(state)
@@ -139,7 +192,11 @@ def _load_hypothesis_profile(examples: int) -> None:
     from hypothesis import HealthCheck, settings
 
     settings.register_profile(
-        "interflex-ats", max_examples=examples, derandomize=True, deadline=None, database=None,
+        "interflex-ats",
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     settings.load_profile("interflex-ats")
@@ -170,8 +227,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     info = state.info
     ics = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in info.ics.items()) or "none declared"
     fault = f", reference fault {info.reference_fault}" if info.reference_fault else ""
-    return [f"interflex-ats {info.suite_version}: target {info.target_url} (Server: {info.server_header}{fault}); "
-            f"ICS: {ics}"]
+    return [
+        f"interflex-ats {info.suite_version}: target {info.target_url} (Server: {info.server_header}{fault}); "
+        f"ICS: {ics}"
+    ]
 
 
 # -- collection ------------------------------------------------------------------------------
@@ -210,7 +269,7 @@ def ats_context(request: pytest.FixtureRequest) -> Iterator[Context]:
     if setup is None:
         pytest.skip("not an interflex-ats run (the suite runs with `pytest --pyargs ats` or `interflex-ats`)")
     try:
-        ixit = (default_ixit() if not config.option.ixit else load_ixit(config.option.ixit))
+        ixit = default_ixit() if not config.option.ixit else load_ixit(config.option.ixit)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     worker = config.workerinput["workerid"] if hasattr(config, "workerinput") else ""
@@ -299,9 +358,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         reason = redact(reason, secrets)
     rec = {
-        "case": case.id, "title": case.title, "class": case.conformance_class, "references": list(case.references),
-        "nodeid": item.nodeid, "verdict": verdict, "reason": reason, "cause": cause,
-        "duration": round(report.duration, 4), "exchanges": exchanges,
+        "case": case.id,
+        "title": case.title,
+        "class": case.conformance_class,
+        "references": list(case.references),
+        "nodeid": item.nodeid,
+        "verdict": verdict,
+        "reason": reason,
+        "cause": cause,
+        "duration": round(report.duration, 4),
+        "exchanges": exchanges,
     }
     report.user_properties = [*report.user_properties, ("ats", rec)]
     if verdict in (FAIL, INCONCLUSIVE):
@@ -321,8 +387,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def write_records(state: RunState, path: str) -> None:
     """Dump the run (info without secrets, records, per-case verdicts, summary) as JSON."""
-    data = {"info": state.info.as_dict(), "summary": state.summary().as_dict(),
-            "cases": aggregate_cases(state.records), "records": state.records}
+    data = {
+        "info": state.info.as_dict(),
+        "summary": state.summary().as_dict(),
+        "cases": aggregate_cases(state.records),
+        "records": state.records,
+    }
     Path(path).write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 

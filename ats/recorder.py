@@ -192,8 +192,11 @@ class Transport:
         except urllib3.exceptions.ReadTimeoutError:
             stop(_Unanswered, late, f"timeout: body not complete within {self.timeout:g} s")
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            stop(_Broken, f"the connection closed in the middle of the body ({_root(exc)})",
-                 f"connection error while reading the body: {_root(exc)}")
+            stop(
+                _Broken,
+                f"the connection closed in the middle of the body ({_root(exc)})",
+                f"connection error while reading the body: {_root(exc)}",
+            )
         return b"".join(chunks)
 
 
@@ -209,8 +212,10 @@ class _Broken(Failure):
     """A broken answer (connection dropped, oversized body): FAIL; carries the exchange."""
 
     def __init__(self, exchange: Exchange, reason: str) -> None:
-        super().__init__(f"PROFILE 1: the target must answer with a complete HTTP response; {exchange.method} "
-                         f"{exchange.url}: {reason}")
+        super().__init__(
+            f"PROFILE 1: the target must answer with a complete HTTP response; {exchange.method} "
+            f"{exchange.url}: {reason}"
+        )
         self.exchange = exchange
 
 
@@ -223,5 +228,14 @@ def _root(exc: BaseException) -> str:
 
 def _refused(exc: requests.ConnectionError) -> bool:
     text = repr(exc)
-    return any(word in text for word in ("NewConnectionError", "ConnectTimeout", "Connection refused",
-                                         "Name or service not known", "nodename nor servname", "Failed to resolve"))
+    return any(
+        word in text
+        for word in (
+            "NewConnectionError",
+            "ConnectTimeout",
+            "Connection refused",
+            "Name or service not known",
+            "nodename nor servname",
+            "Failed to resolve",
+        )
+    )

@@ -121,10 +121,17 @@ class Api:
 
     def _password_grant(self, role: str) -> Exchange:
         account = self.account(role)
-        ex = self._send("POST", OPERATIONS_BY_ID["A1"].path, data={
-            "grant_type": "password", "username": account.username, "password": account.password,
-            "client_id": self.ixit.client_id, "client_secret": self.ixit.client_secret,
-        })
+        ex = self._send(
+            "POST",
+            OPERATIONS_BY_ID["A1"].path,
+            data={
+                "grant_type": "password",
+                "username": account.username,
+                "password": account.password,
+                "client_id": self.ixit.client_id,
+                "client_secret": self.ixit.client_secret,
+            },
+        )
         ex.op = "A1"
         return ex
 
@@ -154,8 +161,11 @@ class Api:
             self.ctx.tokens[role] = Inconclusive(reason, "precondition")
             raise Inconclusive(reason, "precondition")
         lifetime = body.get("expires_in")
-        lifetime = lifetime if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0 \
+        lifetime = (
+            lifetime
+            if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0
             else DEFAULT_TOKEN_LIFETIME
+        )
         self.ctx.tokens[role] = token
         self.ctx.token_renewal[role] = time.monotonic() + lifetime * 0.8  # log in again before it expires
         return token
@@ -190,8 +200,18 @@ class Api:
         rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items()})
         if as_ is _AUTO:
             as_ = self._natural_role(op, params)
-        ex = self._send(method or op.method, rel, as_=as_, json=json, data=data, content=content,
-                        headers=headers, query=query, token=token, auth_header=auth_header)
+        ex = self._send(
+            method or op.method,
+            rel,
+            as_=as_,
+            json=json,
+            data=data,
+            content=content,
+            headers=headers,
+            query=query,
+            token=token,
+            auth_header=auth_header,
+        )
         ex.op = op_id if method is None or method.upper() == op.method else None
         if ex.op:
             self._check_success_body(op_id, ex)
@@ -211,10 +231,20 @@ class Api:
             return self._role_of(params["agg"]) or "agg1"
         return "dso"
 
-    def _send(self, method: str, rel: str, *, as_: str | None = None, json: Any = _UNSET,
-              data: dict[str, str] | None = None, content: bytes | None = None,
-              headers: dict[str, str] | None = None, query: Any = None, token: str | None = None,
-              auth_header: str | None = None) -> Exchange:
+    def _send(
+        self,
+        method: str,
+        rel: str,
+        *,
+        as_: str | None = None,
+        json: Any = _UNSET,
+        data: dict[str, str] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: Any = None,
+        token: str | None = None,
+        auth_header: str | None = None,
+    ) -> Exchange:
         sent: dict[str, str] = {"Accept": "application/json"}
         body: bytes | None = None
         if json is not _UNSET:
@@ -260,15 +290,18 @@ class Api:
         from ats.checks import expect_schema  # checks import session helpers lazily, avoid a cycle
 
         if ex.content_type != "application/json" and not ex.content_type.endswith("+json"):
-            raise Failure(f"PROFILE 1: response bodies are application/json; {ex.describe()} sent Content-Type "
-                          f"{ex.headers.get('Content-Type')!r}")
+            raise Failure(
+                f"PROFILE 1: response bodies are application/json; {ex.describe()} sent Content-Type "
+                f"{ex.headers.get('Content-Type')!r}"
+            )
         expect_schema(ex, op.response_schema, array=op.action == "list", ref="ST-10")
         if op.action == "new_id":
             field = ID_FIELDS[op.kind]
             body = ex.json()
             if field not in body:
-                raise Failure(f"P-05, ST-10: {op_id} must answer {{\"{field}\": \"...\"}}; "
-                              f"{ex.describe()} answered {ex.text[:200]!r}")
+                raise Failure(
+                    f'P-05, ST-10: {op_id} must answer {{"{field}": "..."}}; {ex.describe()} answered {ex.text[:200]!r}'
+                )
 
     # -- objects --------------------------------------------------------------------------
     def new_id(self, kind: str = "x") -> str:
@@ -284,19 +317,43 @@ class Api:
         now, ixit = timestamp(), self.ixit
         common = {"timestamp": now, "unit": ixit.unit, "duration": 900}
         if kind == "request":
-            obj = {"request_id": self.new_id("req"), **common, "deadline": timestamp(timedelta(days=1)),
-                   "region_id": ixit.region_id, "flexible_power": 100}
+            obj = {
+                "request_id": self.new_id("req"),
+                **common,
+                "deadline": timestamp(timedelta(days=1)),
+                "region_id": ixit.region_id,
+                "flexible_power": 100,
+            }
         elif kind == "offer":
-            obj = {"offer_id": self.new_id("off"), "entity_id": self.entity("agg1"), **common,
-                   "deadline": timestamp(timedelta(days=1)), "region_id": ixit.region_id, "flexible_power": 80,
-                   "granularity": 10, "activation_time": timestamp(timedelta(hours=2)), "flex_price": 12.5,
-                   "flex_type": "upward", "currency": ixit.currency}
+            obj = {
+                "offer_id": self.new_id("off"),
+                "entity_id": self.entity("agg1"),
+                **common,
+                "deadline": timestamp(timedelta(days=1)),
+                "region_id": ixit.region_id,
+                "flexible_power": 80,
+                "granularity": 10,
+                "activation_time": timestamp(timedelta(hours=2)),
+                "flex_price": 12.5,
+                "flex_type": "upward",
+                "currency": ixit.currency,
+            }
         else:
-            base = {**common, "offer_id": overrides.get("offer_id", ""), "flexible_power": 80, "granularity": 10,
-                    "activation_time": timestamp(timedelta(hours=2))}
+            base = {
+                **common,
+                "offer_id": overrides.get("offer_id", ""),
+                "flexible_power": 80,
+                "granularity": 10,
+                "activation_time": timestamp(timedelta(hours=2)),
+            }
             if kind == "activation":
-                obj = {"activation_id": self.new_id("act"), **base, "flex_price": 12.5, "flex_type": "upward",
-                       "currency": ixit.currency}
+                obj = {
+                    "activation_id": self.new_id("act"),
+                    **base,
+                    "flex_price": 12.5,
+                    "flex_type": "upward",
+                    "currency": ixit.currency,
+                }
             else:
                 obj = {f"{kind}_id": self.new_id(kind), **base}
         obj.update(overrides)
@@ -306,8 +363,9 @@ class Api:
         ops = _OPS[kind]
         ex = self.call(ops["post"], as_=role, path=path, json=obj)
         if ex.status not in OPERATIONS_BY_ID[ops["post"]].success:
-            raise Inconclusive(f"precondition: could not create a {kind} ({ex.describe()}: {ex.text[:200]!r})",
-                               "precondition")
+            raise Inconclusive(
+                f"precondition: could not create a {kind} ({ex.describe()}: {ex.text[:200]!r})", "precondition"
+            )
         self.track(kind, obj, **path)
         return obj
 
@@ -333,26 +391,70 @@ class Api:
             return self.build("offer", **{"entity_id": self.entity(agg), **overrides})
         if kind == "activation":
             offer = self.create_offer(agg)
-            fields = {k: offer[k] for k in ("offer_id", "flexible_power", "granularity", "duration", "unit",
-                                            "activation_time", "flex_price", "flex_type", "currency")}
+            fields = {
+                k: offer[k]
+                for k in (
+                    "offer_id",
+                    "flexible_power",
+                    "granularity",
+                    "duration",
+                    "unit",
+                    "activation_time",
+                    "flex_price",
+                    "flex_type",
+                    "currency",
+                )
+            }
             return self.build("activation", **{**fields, **overrides})
         activation = self.create_activation(agg)
-        fields = {k: activation[k] for k in ("offer_id", "activation_id", "flexible_power", "granularity",
-                                             "duration", "unit", "activation_time")}
+        fields = {
+            k: activation[k]
+            for k in (
+                "offer_id",
+                "activation_id",
+                "flexible_power",
+                "granularity",
+                "duration",
+                "unit",
+                "activation_time",
+            )
+        }
         return self.build(kind, **{**fields, **overrides})
 
     def create_activation(self, agg: str = "agg1", offer: dict[str, Any] | None = None, **overrides: Any) -> dict:
         """Post a valid FlexibilityActivation of an offer of `agg` (creating the offer when none is given)."""
         offer = offer or self.create_offer(agg)
-        fields = {k: offer[k] for k in ("offer_id", "flexible_power", "granularity", "duration", "unit",
-                                        "activation_time", "flex_price", "flex_type", "currency")}
+        fields = {
+            k: offer[k]
+            for k in (
+                "offer_id",
+                "flexible_power",
+                "granularity",
+                "duration",
+                "unit",
+                "activation_time",
+                "flex_price",
+                "flex_type",
+                "currency",
+            )
+        }
         obj = self.build("activation", **{**fields, **overrides})
         return self._post("activation", obj, {"dso": self.ixit.dso.entity_id, "agg": self.entity(agg)}, "dso")
 
     def _answer(self, kind: str, agg: str, activation: dict[str, Any] | None, overrides: dict[str, Any]) -> dict:
         activation = activation or self.create_activation(agg)
-        fields = {k: activation[k] for k in ("offer_id", "activation_id", "flexible_power", "granularity",
-                                             "duration", "unit", "activation_time")}
+        fields = {
+            k: activation[k]
+            for k in (
+                "offer_id",
+                "activation_id",
+                "flexible_power",
+                "granularity",
+                "duration",
+                "unit",
+                "activation_time",
+            )
+        }
         obj = self.build(kind, **{**fields, **overrides})
         return self._post(kind, obj, {"agg": self.entity(agg)}, agg)
 
@@ -379,8 +481,9 @@ class Api:
         role = "dso" if kind in ("request", "activation") else (self._role_of(params["agg"]) or "agg1")
         self._created.append((kind, obj_id, params, role))
 
-    def list(self, kind: str, as_: str | None = _AUTO, agg: str = "agg1", query: Any = None,
-             dso: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, kind: str, as_: str | None = _AUTO, agg: str = "agg1", query: Any = None, dso: str | None = None
+    ) -> list[dict[str, Any]]:
         """Read a resource list (R3/O3/V3/K3/N3); a non-200 answer or a schema violation is a FAIL."""
         from ats.checks import expect_status
 

@@ -18,8 +18,9 @@ def selected_classes(values: list[str]) -> list[str]:
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name not in CONFORMANCE_CLASSES:
-            raise ConfigError(f"--ats-class: unknown conformance class {name!r}; "
-                              f"expected one of {', '.join(CONFORMANCE_CLASSES)}")
+            raise ConfigError(
+                f"--ats-class: unknown conformance class {name!r}; expected one of {', '.join(CONFORMANCE_CLASSES)}"
+            )
     return names
 
 
@@ -42,8 +43,9 @@ def probe(ixit: Ixit, timeout: float) -> str | None:
     except requests.Timeout:
         return None  # reachable but slow: the test cases will report it (INCONCLUSIVE, environment)
     except requests.exceptions.SSLError as exc:
-        raise ConfigError(f"target {ixit.target_url}: TLS handshake failed ({first_line(exc)}); "
-                          "see tls.verify / tls.cert in the IXIT") from None
+        raise ConfigError(
+            f"target {ixit.target_url}: TLS handshake failed ({first_line(exc)}); see tls.verify / tls.cert in the IXIT"
+        ) from None
     except requests.RequestException as exc:
         raise ConfigError(f"target {ixit.target_url} is unreachable: {first_line(exc)}") from None
     finally:

@@ -48,11 +48,13 @@ def _bare_app() -> Any:
     async def delete(request: Request) -> Response:
         return Response(status_code=204)
 
-    return Starlette(routes=[
-        Route("/interflex/api/v1/aggregators/agg1/flexibilityOffers", offers, methods=["POST"]),
-        Route("/interflex/api/v1/aggregators/flexibilityOffers", offers, methods=["GET"]),
-        Route("/interflex/api/v1/aggregators/agg1/flexibilityOffers/{offer_id}", delete, methods=["DELETE"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/interflex/api/v1/aggregators/agg1/flexibilityOffers", offers, methods=["POST"]),
+            Route("/interflex/api/v1/aggregators/flexibilityOffers", offers, methods=["GET"]),
+            Route("/interflex/api/v1/aggregators/agg1/flexibilityOffers/{offer_id}", delete, methods=["DELETE"]),
+        ]
+    )
 
 
 def serve(kind: str, db: str) -> None:
@@ -70,14 +72,15 @@ def serve(kind: str, db: str) -> None:
 
 
 def _spawn(kind: str, db: str) -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--db-path", db],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, "--db-path", db], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith(READY):
         proc.kill()
         raise SystemExit(f"server_bench: the {kind} server did not start")
-    return proc, int(line[len(READY):])
+    return proc, int(line[len(READY) :])
 
 
 def _token(port: int) -> str:
@@ -116,13 +119,14 @@ def _client(port: int, token: str, worker: int, stop_at: float, latencies: list[
     conn.close()
 
 
-def _round(port: int, token: str, seconds: float, connections: int, latencies: list[float],
-           errors: list[str]) -> float:
+def _round(port: int, token: str, seconds: float, connections: int, latencies: list[float], errors: list[str]) -> float:
     """One measured slice: `connections` client threads for `seconds`; returns the elapsed time."""
     started = time.perf_counter()
     parts: list[list[float]] = [[] for _ in range(connections)]
-    threads = [threading.Thread(target=_client, args=(port, token, n, started + seconds, parts[n], errors))
-               for n in range(connections)]
+    threads = [
+        threading.Thread(target=_client, args=(port, token, n, started + seconds, parts[n], errors))
+        for n in range(connections)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -144,7 +148,7 @@ def measure(db: str, seconds: float, connections: int, rounds: int) -> dict[str,
         for kind, (_, port) in servers.items():  # warm-up: imports, schema compilation, caches
             _client(port, tokens[kind], -1, time.perf_counter() + 0.5, [], errors)
         for number in range(rounds):
-            for kind in (("bare", "reference") if number % 2 == 0 else ("reference", "bare")):
+            for kind in ("bare", "reference") if number % 2 == 0 else ("reference", "bare"):
                 port = servers[kind][1]
                 elapsed[kind] += _round(port, tokens[kind], seconds / rounds, connections, latencies[kind], errors)
     finally:
@@ -156,8 +160,12 @@ def measure(db: str, seconds: float, connections: int, rounds: int) -> dict[str,
     rows = {}
     for kind, values in latencies.items():
         cuts = statistics.quantiles(sorted(values), n=100)
-        rows[kind] = {"requests": len(values), "rps": len(values) / elapsed[kind], "p50": cuts[49] * 1000,
-                      "p99": cuts[98] * 1000}
+        rows[kind] = {
+            "requests": len(values),
+            "rps": len(values) / elapsed[kind],
+            "p50": cuts[49] * 1000,
+            "p99": cuts[98] * 1000,
+        }
     return rows
 
 
@@ -167,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per server (default 10)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating slices per server (default 10)")
     parser.add_argument("--connections", type=int, default=4, help="parallel keep-alive connections (default 4)")
-    parser.add_argument("--db", choices=["file", "memory"], default="file",
-                        help="reference server database: a WAL file in a temp dir (default) or :memory:")
+    parser.add_argument(
+        "--db",
+        choices=["file", "memory"],
+        default="file",
+        help="reference server database: a WAL file in a temp dir (default) or :memory:",
+    )
     parser.add_argument("--serve", choices=["bare", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--db-path", default=":memory:", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -178,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db") if args.db == "file" else ":memory:"
         rows = measure(db, args.seconds, args.connections, args.rounds)
-    print(f"loop: POST offer + GET offers + DELETE offer, {args.connections} keep-alive connections, "
-          f"{args.seconds:g} s each in {args.rounds} alternating slices, reference database: {args.db}")
+    print(
+        f"loop: POST offer + GET offers + DELETE offer, {args.connections} keep-alive connections, "
+        f"{args.seconds:g} s each in {args.rounds} alternating slices, reference database: {args.db}"
+    )
     print(f"{'server':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     for kind, row in rows.items():
         print(f"{kind:<10} {row['requests']:>9.0f} {row['rps']:>8.0f} {row['p50']:>7.2f} {row['p99']:>7.2f}")

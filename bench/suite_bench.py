@@ -36,8 +36,20 @@ def run_suite(base_url: str) -> tuple[float, int, int]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            code = pytest.main(["--pyargs", "ats", "-q", "--no-header", "-p", "no:cacheprovider", "--target-url",
-                                base_url, "--ats-records", str(Path(tmp) / "records.json")])
+            code = pytest.main(
+                [
+                    "--pyargs",
+                    "ats",
+                    "-q",
+                    "--no-header",
+                    "-p",
+                    "no:cacheprovider",
+                    "--target-url",
+                    base_url,
+                    "--ats-records",
+                    str(Path(tmp) / "records.json"),
+                ]
+            )
             elapsed = time.perf_counter() - started
     finally:
         recorder.Transport.send = original  # type: ignore[method-assign]
@@ -48,9 +60,17 @@ def replay(base_url: str, calls: int) -> float:
     """Seconds for `calls` plain GETs of O1 with a bearer token through one Session."""
     session = requests.Session()
     session.trust_env = False
-    token = session.post(f"{base_url}/authentication/token", data={
-        "grant_type": "password", "username": "agg1", "password": "agg1-demo", "client_id": "client",
-        "client_secret": "client"}, timeout=10).json()["access_token"]
+    token = session.post(
+        f"{base_url}/authentication/token",
+        data={
+            "grant_type": "password",
+            "username": "agg1",
+            "password": "agg1-demo",
+            "client_id": "client",
+            "client_secret": "client",
+        },
+        timeout=10,
+    ).json()["access_token"]
     url = f"{base_url}/aggregators/agg1/flexibilityOffers/offerId"
     headers = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
@@ -65,8 +85,10 @@ def main() -> int:
         replay_s = replay(server.base_url, exchanges)
     ratio = suite_s / replay_s
     print(f"suite: {suite_s:.2f} s for {exchanges} HTTP exchanges (exit code {code})")
-    print(f"replay: {replay_s:.2f} s for {exchanges} plain requests.Session GETs "
-          f"({replay_s / exchanges * 1000:.2f} ms each)")
+    print(
+        f"replay: {replay_s:.2f} s for {exchanges} plain requests.Session GETs "
+        f"({replay_s / exchanges * 1000:.2f} ms each)"
+    )
     print(f"ratio suite/replay: {ratio:.2f} x (target <= 3 x)")
     return 0 if code == 0 else 1
 

@@ -43,11 +43,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 def is_valid_id(value: object) -> bool:
     """True when `value` is a string matching the profile's id rule (section 4, P-07)."""
-    return (
-        isinstance(value, str)
-        and ID_PATTERN.fullmatch(value) is not None
-        and value not in RESERVED_WORDS
-    )
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None and value not in RESERVED_WORDS
 
 
 # Access rules of the "who may call" column of section 2.
@@ -117,15 +113,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("V1", "GET", "/dsos/{dso}/flexibilityActivations/activationId", DSO_SELF, "new_id", _V, _OK),
     Operation("V2", "POST", "/dsos/{dso}/flexibilityActivations/{agg}", DSO_SELF, "post", _V, _POSTED),
     Operation("V3", "GET", "/dsos/{dso}/flexibilityActivations/{agg}", DSO_SELF_OR_AGG_SELF, "list", _V, _OK),
-    Operation("V4", "DELETE", "/dsos/{dso}/flexibilityActivations/{agg}/{activationId}", DSO_SELF, "delete", _V, _DELETED),
+    Operation(
+        "V4", "DELETE", "/dsos/{dso}/flexibilityActivations/{agg}/{activationId}", DSO_SELF, "delete", _V, _DELETED
+    ),
     Operation("K1", "GET", "/aggregators/{agg}/flexibilityActivations/acks/ackId", AGG_SELF, "new_id", _K, _OK),
     Operation("K2", "POST", "/aggregators/{agg}/flexibilityActivations/acks", AGG_SELF, "post", _K, _POSTED),
     Operation("K3", "GET", "/aggregators/{agg}/flexibilityActivations/acks", AGG_SELF_OR_ANY_DSO, "list", _K, _OK),
-    Operation("K4", "DELETE", "/aggregators/{agg}/flexibilityActivations/acks/{ackId}", AGG_SELF, "delete", _K, _DELETED),
+    Operation(
+        "K4", "DELETE", "/aggregators/{agg}/flexibilityActivations/acks/{ackId}", AGG_SELF, "delete", _K, _DELETED
+    ),
     Operation("N1", "GET", "/aggregators/{agg}/flexibilityActivations/nacks/nackId", AGG_SELF, "new_id", _N, _OK),
     Operation("N2", "POST", "/aggregators/{agg}/flexibilityActivations/nacks", AGG_SELF, "post", _N, _POSTED),
     Operation("N3", "GET", "/aggregators/{agg}/flexibilityActivations/nacks", AGG_SELF_OR_ANY_DSO, "list", _N, _OK),
-    Operation("N4", "DELETE", "/aggregators/{agg}/flexibilityActivations/nacks/{nackId}", AGG_SELF, "delete", _N, _DELETED),
+    Operation(
+        "N4", "DELETE", "/aggregators/{agg}/flexibilityActivations/nacks/{nackId}", AGG_SELF, "delete", _N, _DELETED
+    ),
 )
 OPERATIONS_BY_ID: dict[str, Operation] = {op.id: op for op in OPERATIONS}
 

@@ -1,8 +1,8 @@
 """The bundled InterFlex reference server (Starlette on uvicorn, SQLite).
 
-    >>> from reference_server import ReferenceServer
-    >>> with ReferenceServer() as server:  # doctest: +SKIP
-    ...     print(server.base_url)
+>>> from reference_server import ReferenceServer
+>>> with ReferenceServer() as server:  # doctest: +SKIP
+...     print(server.base_url)
 """
 
 from reference_server.faults import FAULTS, Fault

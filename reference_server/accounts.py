@@ -49,8 +49,9 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def hash_password(password: str, n: int = DEFAULT_SCRYPT[0], r: int = DEFAULT_SCRYPT[1],
-                  p: int = DEFAULT_SCRYPT[2]) -> str:
+def hash_password(
+    password: str, n: int = DEFAULT_SCRYPT[0], r: int = DEFAULT_SCRYPT[1], p: int = DEFAULT_SCRYPT[2]
+) -> str:
     """Return a salted scrypt hash of `password` in the accounts-file format."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)

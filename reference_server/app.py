@@ -53,7 +53,7 @@ def relative_path(raw_path: bytes) -> str | None:
     if not path.startswith(BASE_PATH + "/"):
         return None
     try:
-        segments = [unquote(s, errors="strict") for s in path[len(BASE_PATH):].split("/")]
+        segments = [unquote(s, errors="strict") for s in path[len(BASE_PATH) :].split("/")]
     except UnicodeDecodeError:
         return None
     if any("/" in s for s in segments):

@@ -9,9 +9,8 @@ import sys
 import uvicorn
 
 from reference_server.accounts import hash_password
-from reference_server.app import build_app
 from reference_server.faults import FAULTS
-from reference_server.server import KEEP_ALIVE_SECONDS, bind_socket, make_context
+from reference_server.server import bind_socket, make_context, uvicorn_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,16 +20,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port, 0 for a free one (default: %(default)s)")
-    parser.add_argument("--db", default="interflex.db", metavar="PATH",
-                        help="SQLite database file, or :memory: (default: %(default)s)")
+    parser.add_argument(
+        "--db", default="interflex.db", metavar="PATH", help="SQLite database file, or :memory: (default: %(default)s)"
+    )
     parser.add_argument("--accounts", metavar="FILE", help="accounts YAML file (default: the bundled demo accounts)")
-    parser.add_argument("--token-lifetime", type=int, default=3600, metavar="SECONDS",
-                        help="lifetime of access and refresh tokens (default: %(default)s)")
-    parser.add_argument("--fault", metavar="NAME", choices=sorted(FAULTS),
-                        help="deviate from the profile in one way (see --list-faults)")
+    parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="lifetime of access and refresh tokens (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fault",
+        metavar="NAME",
+        choices=sorted(FAULTS),
+        help="deviate from the profile in one way (see --list-faults)",
+    )
     parser.add_argument("--list-faults", action="store_true", help="print the fault modes and exit")
-    parser.add_argument("--hash-password", action="store_true",
-                        help="read a password (prompt, or one line of stdin) and print its hash for the accounts file")
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password (prompt, or one line of stdin) and print its hash for the accounts file",
+    )
     return parser
 
 
@@ -70,12 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     fault = f", fault mode {args.fault!r}" if args.fault else ""
-    print(f"InterFlex reference server at http://{shown}:{port}/interflex/api/v1 (database {args.db}{fault})",
-          file=sys.stderr, flush=True)
-    config = uvicorn.Config(build_app(context), log_level="info", access_log=True, lifespan="off",
-                            timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=2)
+    print(
+        f"InterFlex reference server at http://{shown}:{port}/interflex/api/v1 (database {args.db}{fault})",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(context, access_log=True)).run(sockets=[sock])
     finally:
         sock.close()
         context.store.close()

@@ -1,7 +1,7 @@
 """The bundled demo accounts and valid sample objects: for tests, benchmarks and examples.
 
-    >>> sample("FlexibilityOffer", offer_id="o-1")["entity_id"]
-    'agg1'
+>>> sample("FlexibilityOffer", offer_id="o-1")["entity_id"]
+'agg1'
 """
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ PASSWORDS: dict[str, str] = {"dso1": "dso1-demo", "agg1": "agg1-demo", "agg2": "
 
 def login(session: requests.Session, base_url: str, username: str) -> dict[str, Any]:
     """A1 for a demo user; the TokenResponse (raises for a non-200 answer)."""
-    form = {"grant_type": "password", "username": username, "password": PASSWORDS[username],
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    form = {
+        "grant_type": "password",
+        "username": username,
+        "password": PASSWORDS[username],
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
     response = session.post(f"{base_url}/authentication/token", data=form, timeout=10)
     response.raise_for_status()
     return response.json()
@@ -35,20 +40,45 @@ def sample(kind: str, **overrides: Any) -> dict[str, Any]:
     Pass `offer_id`/`activation_id` to refer to stored objects; a fresh id is made otherwise.
     """
     common = {"timestamp": _time(timedelta()), "flexible_power": 50, "duration": 900, "unit": "kW"}
-    priced = {"granularity": 5, "activation_time": _time(timedelta(hours=2)), "flex_price": 12.5,
-              "flex_type": "load-reduction", "currency": "EUR"}
+    priced = {
+        "granularity": 5,
+        "activation_time": _time(timedelta(hours=2)),
+        "flex_price": 12.5,
+        "flex_type": "load-reduction",
+        "currency": "EUR",
+    }
     offer_ref = {"offer_id": f"offer-{secrets.token_hex(8)}"}
     objects: dict[str, dict[str, Any]] = {
-        "FlexibilityRequest": {"request_id": f"req-{secrets.token_hex(8)}", "deadline": _time(timedelta(hours=1)),
-                               "region_id": "region-1", **common},
-        "FlexibilityOffer": {**offer_ref, "entity_id": "agg1", "deadline": _time(timedelta(hours=1)),
-                             "region_id": "region-1", **common, **priced},
+        "FlexibilityRequest": {
+            "request_id": f"req-{secrets.token_hex(8)}",
+            "deadline": _time(timedelta(hours=1)),
+            "region_id": "region-1",
+            **common,
+        },
+        "FlexibilityOffer": {
+            **offer_ref,
+            "entity_id": "agg1",
+            "deadline": _time(timedelta(hours=1)),
+            "region_id": "region-1",
+            **common,
+            **priced,
+        },
         "FlexibilityActivation": {"activation_id": f"act-{secrets.token_hex(8)}", **offer_ref, **common, **priced},
-        "FlexibilityActivationAck": {"ack_id": f"ack-{secrets.token_hex(8)}", **offer_ref, **common,
-                                     "granularity": 5, "activation_time": _time(timedelta(hours=2))},
-        "FlexibilityActivationNack": {"nack_id": f"nack-{secrets.token_hex(8)}", **offer_ref, **common,
-                                      "granularity": 5, "activation_time": _time(timedelta(hours=2)),
-                                      "reason": "not available"},
+        "FlexibilityActivationAck": {
+            "ack_id": f"ack-{secrets.token_hex(8)}",
+            **offer_ref,
+            **common,
+            "granularity": 5,
+            "activation_time": _time(timedelta(hours=2)),
+        },
+        "FlexibilityActivationNack": {
+            "nack_id": f"nack-{secrets.token_hex(8)}",
+            **offer_ref,
+            **common,
+            "granularity": 5,
+            "activation_time": _time(timedelta(hours=2)),
+            "reason": "not available",
+        },
     }
     return {**objects[kind], **overrides}
 

@@ -46,8 +46,9 @@ def _pl7(store: Store, obj: dict[str, Any], agg: str) -> list[str]:
     return []
 
 
-def check(store: Store, kind: str, obj: dict[str, Any], params: dict[str, str], deadline: str | None,
-          skip_pl5: bool = False) -> list[str]:
+def check(
+    store: Store, kind: str, obj: dict[str, Any], params: dict[str, str], deadline: str | None, skip_pl5: bool = False
+) -> list[str]:
     """Break-downs of PL-4...PL-7 for an object about to be stored under the path `params`.
 
     `deadline` is the `instant_key` of the object's deadline (None when it has none).

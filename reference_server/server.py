@@ -12,6 +12,7 @@ from types import TracebackType
 import uvicorn
 import uvicorn.config
 
+from interflex import __version__
 from reference_server.accounts import AccountsError, load_accounts
 from reference_server.app import BASE_PATH, build_app
 from reference_server.context import Context
@@ -21,6 +22,25 @@ from reference_server.tokens import Tokens
 
 _START_TIMEOUT = 10.0
 KEEP_ALIVE_SECONDS = 15  # idle keep-alive connections are closed after this (uvicorn's default is 5)
+SERVER_HEADER = f"interflex-reference-server/{__version__}"
+
+
+def uvicorn_config(context: Context, *, access_log: bool) -> uvicorn.Config:
+    """uvicorn's configuration for serving `context` (the CLI's and the in-process server's).
+
+    Without an access log the host process's logging configuration is left alone.
+    """
+    return uvicorn.Config(
+        build_app(context),
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        log_config=uvicorn.config.LOGGING_CONFIG if access_log else None,
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=2,
+        server_header=False,
+        headers=[("server", SERVER_HEADER)],
+    )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -64,8 +84,16 @@ def make_context(db: str, accounts: str | Path | None, token_lifetime: int, faul
 class ReferenceServer:
     """The reference server in a background thread: `start()`, `base_url`, `stop()`, or `with`."""
 
-    def __init__(self, db: str = ":memory:", accounts: str | Path | None = None, token_lifetime: int = 3600,
-                 fault: str | None = None, host: str = "127.0.0.1", port: int = 0, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        db: str = ":memory:",
+        accounts: str | Path | None = None,
+        token_lifetime: int = 3600,
+        fault: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_log: bool = False,
+    ) -> None:
         self.fault = check_fault(fault)
         self._args = (db, accounts, token_lifetime, fault)
         self.host, self.port = host, port
@@ -88,14 +116,10 @@ class ReferenceServer:
         context = make_context(*self._args)
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        # Without an access log, leave the host process's logging configuration alone (log_config=None).
-        logging_config = uvicorn.config.LOGGING_CONFIG if self.access_log else None
-        config = uvicorn.Config(build_app(context), log_level="info" if self.access_log else "warning",
-                                access_log=self.access_log, log_config=logging_config, lifespan="off",
-                                timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=2)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"interflex-server-{self.port}",
-                                  daemon=True)
+        server = uvicorn.Server(uvicorn_config(context, access_log=self.access_log))
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"interflex-server-{self.port}", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + _START_TIMEOUT
         while not server.started and thread.is_alive() and time.monotonic() < deadline:
@@ -125,6 +149,7 @@ class ReferenceServer:
     def __enter__(self) -> ReferenceServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -103,8 +103,15 @@ class Store:
             ).fetchone()
         return Stored(*row) if row else None
 
-    def find(self, kind: str, *, dso: str | None = None, agg: str | None = None, offer_id: str | None = None,
-             valid_at: str | None = None) -> list[Stored]:
+    def find(
+        self,
+        kind: str,
+        *,
+        dso: str | None = None,
+        agg: str | None = None,
+        offer_id: str | None = None,
+        valid_at: str | None = None,
+    ) -> list[Stored]:
         """Stored objects of `kind` matching every given column, oldest first.
 
         `valid_at` (an instant key) keeps objects whose deadline is at or after that instant (DF-1).

@@ -46,8 +46,9 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(head.encode() + TOKEN)
         elif mode == "huge":
             size = READ_CAP * 2
-            sock.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
-                         .encode())
+            sock.sendall(
+                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode()
+            )
             block = b"[" + b"0," * 32767 + b"0"
             try:
                 for _ in range(size // len(block)):
@@ -116,8 +117,9 @@ def test_huge_body_is_cut_and_fails(stub: _Stub) -> None:
     assert len(record["response_body"]) < EVIDENCE_CAP + 100 and record["response_body"].endswith("[... cut]")
 
 
-@pytest.mark.parametrize(("mode", "message"), [("html", "Content-Type 'text/html'"),
-                                              ("wrong-type", "Content-Type 'text/plain'")])
+@pytest.mark.parametrize(
+    ("mode", "message"), [("html", "Content-Type 'text/html'"), ("wrong-type", "Content-Type 'text/plain'")]
+)
 def test_success_without_json_fails(stub: _Stub, mode: str, message: str) -> None:
     api = _api(stub, mode)
     with pytest.raises(Failure, match=message):
@@ -152,15 +154,36 @@ def test_suite_against_a_hanging_target_ends_inconclusive(pytester: pytest.Pytes
     stub.mode = "hang"  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{stub.server_address[1]}/interflex/api/v1"
     ixit = pytester.path / "ixit.yaml"
-    ixit.write_text(yaml.safe_dump({"client": {"client_id": "c", "client_secret": "s3cret-c"},
-                                    "dso": {"entity_id": "dso1", "username": "dso1", "password": "s3cret-d"},
-                                    "aggregators": [{"entity_id": "agg1", "username": "agg1", "password": "s3cret-1"},
-                                                    {"entity_id": "agg2", "username": "agg2", "password": "s3cret-2"}],
-                                    "region_id": "r", "unit": "kW", "currency": "EUR"}))
+    ixit.write_text(
+        yaml.safe_dump(
+            {
+                "client": {"client_id": "c", "client_secret": "s3cret-c"},
+                "dso": {"entity_id": "dso1", "username": "dso1", "password": "s3cret-d"},
+                "aggregators": [
+                    {"entity_id": "agg1", "username": "agg1", "password": "s3cret-1"},
+                    {"entity_id": "agg2", "username": "agg2", "password": "s3cret-2"},
+                ],
+                "region_id": "r",
+                "unit": "kW",
+                "currency": "EUR",
+            }
+        )
+    )
     started = time.monotonic()
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--pyargs", "ats.cases.test_requests",
-                                           "--target-url", url, "--ixit", str(ixit), "--ats-timeout", "0.3", "-rs",
-                                           timeout=120)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "ats.cases.test_requests",
+        "--target-url",
+        url,
+        "--ixit",
+        str(ixit),
+        "--ats-timeout",
+        "0.3",
+        "-rs",
+        timeout=120,
+    )
     out = result.stdout.str() + result.stderr.str()
     assert result.ret == 1, out
     assert time.monotonic() - started < 60

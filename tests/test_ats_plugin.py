@@ -39,7 +39,10 @@ def _ixit_data(**changes: object) -> dict:
         "client": {"client_id": ixit.client_id, "client_secret": ixit.client_secret},
         "dso": vars(ixit.dso).copy(),
         "aggregators": [vars(a).copy() for a in ixit.aggregators],
-        "region_id": ixit.region_id, "unit": ixit.unit, "currency": ixit.currency, "ics": dict(ixit.ics),
+        "region_id": ixit.region_id,
+        "unit": ixit.unit,
+        "currency": ixit.currency,
+        "ics": dict(ixit.ics),
     }
     data.update(changes)
     return data
@@ -93,13 +96,17 @@ def test_invalid_ixit(pytester: pytest.Pytester, changes: dict, message: str) ->
 
 
 def test_unknown_class(pytester: pytest.Pytester) -> None:
-    _usage_error(_run(pytester, "--pyargs", "ats", "--ats-class", "core-auth,core-magic"),
-                 "--ats-class: unknown conformance class 'core-magic'")
+    _usage_error(
+        _run(pytester, "--pyargs", "ats", "--ats-class", "core-auth,core-magic"),
+        "--ats-class: unknown conformance class 'core-magic'",
+    )
 
 
 def test_unknown_reference_fault(pytester: pytest.Pytester) -> None:
-    _usage_error(_run(pytester, "--pyargs", "ats", "--ats-reference-fault", "no-such-fault"),
-                 "cannot start the bundled reference server: unknown fault 'no-such-fault'")
+    _usage_error(
+        _run(pytester, "--pyargs", "ats", "--ats-reference-fault", "no-such-fault"),
+        "cannot start the bundled reference server: unknown fault 'no-such-fault'",
+    )
 
 
 def test_unreachable_target(pytester: pytest.Pytester) -> None:
@@ -129,8 +136,10 @@ def test_pyargs_collects_only_the_cases(pytester: pytest.Pytester) -> None:
 def test_cli_help_and_pass_through(pytester: pytest.Pytester) -> None:
     help_run = pytester.run(sys.executable, "-m", "ats.cli", "--help", timeout=TIMEOUT)
     assert help_run.ret == 0 and "--target-url URL" in help_run.stdout.str() and "--ixit FILE" in help_run.stdout.str()
-    run = pytester.run(sys.executable, "-m", "ats.cli", "--collect-only", "-q", "--ats-class", "core-ids",
-                       timeout=TIMEOUT)
+    assert "--cert-report DIR" in help_run.stdout.str()
+    run = pytester.run(
+        sys.executable, "-m", "ats.cli", "--collect-only", "-q", "--ats-class", "core-ids", timeout=TIMEOUT
+    )
     assert run.ret == 0, run.stderr.str()
     assert "test_ids.py::test_ids_are_fresh[R1]" in run.stdout.str()
     assert "test_auth.py" not in run.stdout.str()
@@ -139,8 +148,19 @@ def test_cli_help_and_pass_through(pytester: pytest.Pytester) -> None:
 def test_external_target_undeclared_class_is_na(pytester: pytest.Pytester, server: ReferenceServer) -> None:
     path = _write_ixit(pytester, _ixit_data(ics={"plausibility": False, "date-filter": False}))
     out_file = pytester.path / "records.json"
-    result = _run(pytester, "--pyargs", "ats", "--ixit", path, "--target-url", server.base_url,
-                  "--ats-class", "core-ids,plausibility", "--ats-records", str(out_file))
+    result = _run(
+        pytester,
+        "--pyargs",
+        "ats",
+        "--ixit",
+        path,
+        "--target-url",
+        server.base_url,
+        "--ats-class",
+        "core-ids,plausibility",
+        "--ats-records",
+        str(out_file),
+    )
     data = _records(out_file)
     assert result.ret == 0, _output(result)
     assert data["summary"]["overall"] == "CONFORMANT"
@@ -158,8 +178,17 @@ def test_failed_login_makes_token_tests_inconclusive(pytester: pytest.Pytester, 
     data["dso"]["password"] = "not-the-password"
     path = _write_ixit(pytester, data)
     out_file = pytester.path / "records.json"
-    result = _run(pytester, "--pyargs", "ats.cases.test_requests", "--ixit", path, "--target-url", server.base_url,
-                  "--ats-records", str(out_file))
+    result = _run(
+        pytester,
+        "--pyargs",
+        "ats.cases.test_requests",
+        "--ixit",
+        path,
+        "--target-url",
+        server.base_url,
+        "--ats-records",
+        str(out_file),
+    )
     records = _records(out_file)
     assert result.ret == 1
     assert {c["verdict"] for c in records["cases"].values()} == {"INCONCLUSIVE"}
@@ -170,8 +199,15 @@ def test_failed_login_makes_token_tests_inconclusive(pytester: pytest.Pytester, 
 
 def test_failure_shows_redacted_evidence(pytester: pytest.Pytester) -> None:
     out_file = pytester.path / "records.json"
-    result = _run(pytester, "--pyargs", "ats.cases.test_auth", "--ats-reference-fault", "accept-any-password",
-                  "--ats-records", str(out_file))
+    result = _run(
+        pytester,
+        "--pyargs",
+        "ats.cases.test_auth",
+        "--ats-reference-fault",
+        "accept-any-password",
+        "--ats-records",
+        str(out_file),
+    )
     out = _output(result)
     assert result.ret == 1
     assert "overall verdict: NOT CONFORMANT" in out
@@ -191,8 +227,16 @@ def test_failure_shows_redacted_evidence(pytester: pytest.Pytester) -> None:
 
 def test_xdist_merges_records_on_the_controller(pytester: pytest.Pytester) -> None:
     out_file = pytester.path / "records.json"
-    result = _run(pytester, "-n", "2", "--pyargs", "ats.cases.test_requests", "ats.cases.test_offers",
-                  "--ats-records", str(out_file))
+    result = _run(
+        pytester,
+        "-n",
+        "2",
+        "--pyargs",
+        "ats.cases.test_requests",
+        "ats.cases.test_offers",
+        "--ats-records",
+        str(out_file),
+    )
     data = _records(out_file)
     assert result.ret == 0, _output(result)
     outcomes = result.parseoutcomes()
@@ -203,8 +247,18 @@ def test_xdist_merges_records_on_the_controller(pytester: pytest.Pytester) -> No
 
 
 def test_tests_delete_what_they_create(pytester: pytest.Pytester, server: ReferenceServer) -> None:
-    result = _run(pytester, "-n", "2", "--pyargs", "ats.cases.test_requests", "ats.cases.test_activations",
-                  "ats.cases.test_acks", "ats.cases.test_nacks", "--target-url", server.base_url)
+    result = _run(
+        pytester,
+        "-n",
+        "2",
+        "--pyargs",
+        "ats.cases.test_requests",
+        "ats.cases.test_activations",
+        "ats.cases.test_acks",
+        "ats.cases.test_nacks",
+        "--target-url",
+        server.base_url,
+    )
     assert result.ret == 0, _output(result)
     from ats.session import Api, Context
 
@@ -217,10 +271,30 @@ def test_tests_delete_what_they_create(pytester: pytest.Pytester, server: Refere
 def test_concurrent_runs_against_one_target_do_not_collide(tmp_path: Path, server: ReferenceServer) -> None:
     import subprocess
 
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--pyargs", "ats", "-q", "--target-url",
-           server.base_url, "--ats-class", "core-ids,core-requests,core-offers,core-acks"]
-    runs = [subprocess.Popen([*cmd, "--ats-records", str(tmp_path / f"r{i}.json")], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "ats",
+        "-q",
+        "--target-url",
+        server.base_url,
+        "--ats-class",
+        "core-ids,core-requests,core-offers,core-acks",
+    ]
+    runs = [
+        subprocess.Popen(
+            [*cmd, "--ats-records", str(tmp_path / f"r{i}.json")],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outputs = [run.communicate(timeout=TIMEOUT)[0] for run in runs]
     for i, run in enumerate(runs):
         assert run.returncode == 0, outputs[i][-3000:]
@@ -237,13 +311,19 @@ class _NoStoreStripper(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         with requests.Session() as session:
             session.trust_env = False
-            answer = session.request(self.command, self.upstream + self.path, headers=headers, data=body,
-                                     allow_redirects=False, timeout=10)
+            answer = session.request(
+                self.command, self.upstream + self.path, headers=headers, data=body, allow_redirects=False, timeout=10
+            )
         self.send_response(answer.status_code)
         for name, value in answer.headers.items():
             dropped = name.lower() == "cache-control" and "/authentication/" in self.path
-            if not dropped and name.lower() not in ("content-length", "transfer-encoding", "connection", "server",
-                                                    "date"):
+            if not dropped and name.lower() not in (
+                "content-length",
+                "transfer-encoding",
+                "connection",
+                "server",
+                "date",
+            ):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.content)))
         self.end_headers()
@@ -261,9 +341,17 @@ def test_recommended_failures_do_not_gate(pytester: pytest.Pytester, server: Ref
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     out_file = pytester.path / "records.json"
     try:
-        result = _run(pytester, "--pyargs", "ats", "--target-url",
-                      f"http://127.0.0.1:{proxy.server_address[1]}/interflex/api/v1",
-                      "--ats-class", "core-auth,recommended", "--ats-records", str(out_file))
+        result = _run(
+            pytester,
+            "--pyargs",
+            "ats",
+            "--target-url",
+            f"http://127.0.0.1:{proxy.server_address[1]}/interflex/api/v1",
+            "--ats-class",
+            "core-auth,recommended",
+            "--ats-records",
+            str(out_file),
+        )
     finally:
         proxy.shutdown()
         proxy.server_close()

@@ -40,8 +40,15 @@ def api(context: Context) -> Iterator[Api]:
 
 
 def _ex(status: int, body: bytes, content_type: str = "application/json") -> Exchange:
-    return Exchange("GET", "http://t/x", {}, b"", status=status, body=body,
-                    headers=CaseInsensitiveDict({"Content-Type": content_type}))
+    return Exchange(
+        "GET",
+        "http://t/x",
+        {},
+        b"",
+        status=status,
+        body=body,
+        headers=CaseInsensitiveDict({"Content-Type": content_type}),
+    )
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -71,8 +71,15 @@ def test_profile_ids_are_parsed() -> None:
     ],
 )
 def test_bad_entries_are_rejected(entry: dict, message: str) -> None:
-    good = {"id": "IFX-AUTH-001", "title": "t", "class": "core-auth", "purpose": "p", "references": ["A1"],
-            "preconditions": "none", "pass_criteria": "c"}
+    good = {
+        "id": "IFX-AUTH-001",
+        "title": "t",
+        "class": "core-auth",
+        "purpose": "p",
+        "references": ["A1"],
+        "preconditions": "none",
+        "pass_criteria": "c",
+    }
     bad = {**good, **entry}
     if entry.get("id") == "IFX-AUTH-1":
         bad.pop("title")
@@ -81,8 +88,15 @@ def test_bad_entries_are_rejected(entry: dict, message: str) -> None:
 
 
 def test_duplicate_ids_are_rejected() -> None:
-    entry = {"id": "IFX-AUTH-001", "title": "t", "class": "core-auth", "purpose": "p", "references": ["A1"],
-             "preconditions": "none", "pass_criteria": "c"}
+    entry = {
+        "id": "IFX-AUTH-001",
+        "title": "t",
+        "class": "core-auth",
+        "purpose": "p",
+        "references": ["A1"],
+        "preconditions": "none",
+        "pass_criteria": "c",
+    }
     with pytest.raises(ConfigError, match="duplicate id IFX-AUTH-001"):
         parse_catalog({"cases": [entry, dict(entry)]})
 

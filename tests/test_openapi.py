@@ -113,10 +113,13 @@ def test_bodies_reference_the_profile_schemas(op: Any) -> None:
             assert {"$ref": SCHEMA_FILES[op.kind]} in response["content"]["application/json"]["schema"]["anyOf"]
     elif op.action == "list":
         assert success["200"]["content"]["application/json"]["schema"] == {
-            "type": "array", "items": {"$ref": SCHEMA_FILES[op.kind]}}
+            "type": "array",
+            "items": {"$ref": SCHEMA_FILES[op.kind]},
+        }
     elif op.action == "new_id":
         assert success["200"]["content"]["application/json"]["schema"] == {
-            "allOf": [{"$ref": "id-response.json"}, {"required": [ID_FIELDS[op.kind]]}]}
+            "allOf": [{"$ref": "id-response.json"}, {"required": [ID_FIELDS[op.kind]]}]
+        }
     else:
         assert set(success) == {"200", "204"} and "content" not in success["204"]
 
@@ -138,7 +141,10 @@ def test_reserved_word_collisions_get_405() -> None:
 
 def test_bearer_security_scheme() -> None:
     assert DOC["components"]["securitySchemes"]["bearer"] == {
-        **DOC["components"]["securitySchemes"]["bearer"], "type": "http", "scheme": "bearer"}
+        **DOC["components"]["securitySchemes"]["bearer"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     assert DOC["security"] == [{"bearer": []}]
 
 
@@ -155,7 +161,8 @@ def test_bundle_judges_every_example_like_the_schema_files() -> None:
     kind_of_folder = {file.removesuffix(".json"): kind for kind, file in SCHEMA_FILES.items()}
     compiled = {
         kind: jsonschema_rs.Draft202012Validator(
-            {"$ref": f"#/components/schemas/{kind}", "components": BUNDLE["components"]}, validate_formats=True)
+            {"$ref": f"#/components/schemas/{kind}", "components": BUNDLE["components"]}, validate_formats=True
+        )
         for kind in SCHEMA_FILES
     }
     checked = 0

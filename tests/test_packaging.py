@@ -55,14 +55,18 @@ def test_wheel_contains_the_data_and_no_top_level_data_packages(wheel: Path) -> 
 
 def test_installed_wheel_validates_fixtures_from_another_folder(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    done = _run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                cwd=tmp_path)
+    done = _run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)], cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
-    where = _run([sys.executable, "-c", "import interflex._data as d; print(d.__file__); print(d.schemas_dir())"],
-                 cwd=elsewhere, env=env)
+    where = _run(
+        [sys.executable, "-c", "import interflex._data as d; print(d.__file__); print(d.schemas_dir())"],
+        cwd=elsewhere,
+        env=env,
+    )
     package = site / "interflex"
     assert where.stdout.splitlines() == [str(package / "_data.py"), str(package / "_data" / "schemas")]
     messages = site / "interflex" / "_data" / "fixtures" / "messages"

@@ -44,12 +44,26 @@ def exchange(status: int | None = 200, body: str = '{"token_type": "mac"}', erro
     }
 
 
-def rec(case: str, cls: str, verdict: str, reason: str | None = None, cause: str | None = None, n: int = 0,
-        exchanges: list | None = None) -> dict:
+def rec(
+    case: str,
+    cls: str,
+    verdict: str,
+    reason: str | None = None,
+    cause: str | None = None,
+    n: int = 0,
+    exchanges: list | None = None,
+) -> dict:
     return {
-        "case": case, "title": f"title of {case}", "class": cls, "references": ["PROFILE 3", "A1"],
-        "nodeid": f"ats/cases/test_x.py::test_{case.lower()}[{n}]", "verdict": verdict, "reason": reason,
-        "cause": cause, "duration": 0.25, "exchanges": exchanges if exchanges is not None else [exchange()],
+        "case": case,
+        "title": f"title of {case}",
+        "class": cls,
+        "references": ["PROFILE 3", "A1"],
+        "nodeid": f"ats/cases/test_x.py::test_{case.lower()}[{n}]",
+        "verdict": verdict,
+        "reason": reason,
+        "cause": cause,
+        "duration": 0.25,
+        "exchanges": exchanges if exchanges is not None else [exchange()],
     }
 
 
@@ -63,8 +77,12 @@ RECORDS = [
     rec("IFX-REC-001", "recommended", "FAIL", "AU-6: a used refresh token SHOULD be rejected"),
 ]
 ENV = {
-    "catalog_sha256": "a" * 64, "schemas_sha256": "b" * 64, "python": "3.11.2", "implementation": "CPython",
-    "platform": "Linux-x86_64", "packages": {"pytest": "9.2.0", "interflex-ats": "0.1.0"},
+    "catalog_sha256": "a" * 64,
+    "schemas_sha256": "b" * 64,
+    "python": "3.11.2",
+    "implementation": "CPython",
+    "platform": "Linux-x86_64",
+    "packages": {"pytest": "9.2.0", "interflex-ats": "0.1.0"},
 }
 
 
@@ -108,7 +126,11 @@ def test_folder_digest_is_sha256_of_the_sorted_sha256sum_manifest(tmp_path: Path
 def test_schemas_digest_matches_the_documented_coreutils_command() -> None:
     """docs/reports.md: `cd schemas && LC_ALL=C sha256sum -- * | sha256sum`."""
     out = subprocess.run(
-        "LC_ALL=C sha256sum -- * | sha256sum", shell=True, cwd=schemas_dir(), capture_output=True, text=True,
+        "LC_ALL=C sha256sum -- * | sha256sum",
+        shell=True,
+        cwd=schemas_dir(),
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.split()[0]
     assert folder_digest(schemas_dir()) == out == environment()["schemas_sha256"]
@@ -132,7 +154,12 @@ def test_document_verdicts_come_from_ats_verdicts_and_validate_against_the_schem
     assert doc["verdict"] == "NOT CONFORMANT" == summarize(RECORDS, info().ics).overall
     aggregated = aggregate_cases(RECORDS)
     assert [c["id"] for c in doc["cases"]] == [
-        "IFX-AUTH-001", "IFX-AUTH-002", "IFX-IDS-001", "IFX-REQ-001", "IFX-PLAUS-001", "IFX-REC-001"
+        "IFX-AUTH-001",
+        "IFX-AUTH-002",
+        "IFX-IDS-001",
+        "IFX-REQ-001",
+        "IFX-PLAUS-001",
+        "IFX-REC-001",
     ]
     for case in doc["cases"]:
         assert case["verdict"] == aggregated[case["id"]]["verdict"]
@@ -146,8 +173,11 @@ def test_document_verdicts_come_from_ats_verdicts_and_validate_against_the_schem
     classes = {c["name"]: c for c in doc["classes"]}
     assert classes["core-auth"]["counts"] == {"PASS": 1, "FAIL": 1, "INCONCLUSIVE": 0, "N/A": 0}
     assert classes["plausibility"] == {
-        "name": "plausibility", "requirement": "optional", "gating": False,
-        "counts": {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "N/A": 1}, "verdict": "N/A",
+        "name": "plausibility",
+        "requirement": "optional",
+        "gating": False,
+        "counts": {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "N/A": 1},
+        "verdict": "N/A",
     }
     assert classes["recommended"]["gating"] is False and classes["recommended"]["verdict"] == "FAIL"
     assert doc["totals"] == {"PASS": 2, "FAIL": 2, "INCONCLUSIVE": 1, "N/A": 1}
@@ -163,16 +193,21 @@ def test_only_recommended_failures_keep_the_target_conformant() -> None:
 
 
 def test_document_never_holds_secrets_or_url_userinfo() -> None:
-    leaky = [rec("IFX-AUTH-003", "core-auth", "FAIL", f"the target echoed {SECRET} and {TOKEN}",
-                 exchanges=[exchange(body=f'{{"echo": "{SECRET}", "t": "{TOKEN}"}}')])]
+    leaky = [
+        rec(
+            "IFX-AUTH-003",
+            "core-auth",
+            "FAIL",
+            f"the target echoed {SECRET} and {TOKEN}",
+            exchanges=[exchange(body=f'{{"echo": "{SECRET}", "t": "{TOKEN}"}}')],
+        )
+    ]
     text = json.dumps(document(leaky, server_header=f"Leaky/1 ({TOKEN})"))
     assert SECRET not in text and TOKEN not in text
     doc = document(leaky)
     assert doc["target"]["url"] == "https://***@flex.example.net:8443/interflex/api/v1"
     assert doc["target"]["host"] == "flex.example.net:8443"
-    assert doc["reproduce"]["command"] == (
-        "interflex-ats --ixit ixit.yaml --api-token '***' '--db-password=***' -n 2"
-    )
+    assert doc["reproduce"]["command"] == ("interflex-ats --ixit ixit.yaml --api-token '***' '--db-password=***' -n 2")
 
 
 @pytest.mark.parametrize(
@@ -231,10 +266,22 @@ def test_certificate_is_self_contained_and_shows_every_required_field() -> None:
     assert ("title", title) in page.text and ("h1", title) in page.text
     text = " ".join(t for _, t in page.text)
     for needle in (
-        "Overall verdict: NOT CONFORMANT", "https://***@flex.example.net:8443/interflex/api/v1", "ExampleFlex/2.1",
-        "dso: dso1", "date-filter: declared", "plausibility: not declared", "interflex-ats 0.1.0", "a" * 64,
-        "b" * 64, "2026-11-26T05:04:32Z", "2026-11-26T05:05:02Z", "30.0 s", "Reproduce", "CPython 3.11.2",
-        "pytest 9.2.0", "interflex-ats --ixit ixit.yaml --api-token '***'",
+        "Overall verdict: NOT CONFORMANT",
+        "https://***@flex.example.net:8443/interflex/api/v1",
+        "ExampleFlex/2.1",
+        "dso: dso1",
+        "date-filter: declared",
+        "plausibility: not declared",
+        "interflex-ats 0.1.0",
+        "a" * 64,
+        "b" * 64,
+        "2026-11-26T05:04:32Z",
+        "2026-11-26T05:05:02Z",
+        "30.0 s",
+        "Reproduce",
+        "CPython 3.11.2",
+        "pytest 9.2.0",
+        "interflex-ats --ixit ixit.yaml --api-token '***'",
     ):
         assert needle in text, needle
     assert 'id="classes"' in page_html and page_html.count("<svg") == 1
@@ -268,10 +315,12 @@ def test_certificate_of_a_conformant_run_has_no_findings() -> None:
 
 
 def test_chart_bars_are_proportional_to_the_counts() -> None:
-    svg = class_chart([
-        {"name": "core-auth", "counts": {"PASS": 6, "FAIL": 2, "INCONCLUSIVE": 0, "N/A": 0}},
-        {"name": "date-filter", "counts": {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "N/A": 4}},
-    ])
+    svg = class_chart(
+        [
+            {"name": "core-auth", "counts": {"PASS": 6, "FAIL": 2, "INCONCLUSIVE": 0, "N/A": 0}},
+            {"name": "date-filter", "counts": {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "N/A": 4}},
+        ]
+    )
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     bars = [r for r in root.iter(f"{ns}rect") if r.find(f"{ns}title") is not None]
@@ -293,8 +342,12 @@ def test_write_cert_report_writes_the_three_files(tmp_path: Path) -> None:
 
 # -- pytest-html hooks --------------------------------------------------------------------------------
 def _cells() -> list[str]:
-    return ['<td class="col-result">Failed</td>', '<td class="col-testId">t::x</td>',
-            '<td class="col-duration">5 ms</td>', '<td class="col-links"></td>']
+    return [
+        '<td class="col-result">Failed</td>',
+        '<td class="col-testId">t::x</td>',
+        '<td class="col-duration">5 ms</td>',
+        '<td class="col-links"></td>',
+    ]
 
 
 def test_html_rows_show_our_verdict_and_keep_pytest_html_filters_working() -> None:
@@ -309,8 +362,12 @@ def test_html_rows_show_our_verdict_and_keep_pytest_html_filters_working() -> No
     assert len(cells) == len(header)
     assert cells[0] == '<td hidden class="col-result">Failed</td>'  # pytest-html filters on this text
     assert re.fullmatch(r'<td class="col-verdict" style="[^"]+">FAIL</td>', cells[1])
-    assert cells[2:6] == ['<td class="col-case">IFX-AUTH-002</td>', '<td class="col-title">title of IFX-AUTH-002</td>',
-                          '<td class="col-class">core-auth</td>', '<td class="col-refs">PROFILE 3, A1</td>']
+    assert cells[2:6] == [
+        '<td class="col-case">IFX-AUTH-002</td>',
+        '<td class="col-title">title of IFX-AUTH-002</td>',
+        '<td class="col-class">core-auth</td>',
+        '<td class="col-refs">PROFILE 3, A1</td>',
+    ]
     plain = _cells()
     hooks.pytest_html_results_table_row(SimpleNamespace(user_properties=[]), plain)
     assert plain[1] == '<td class="col-verdict">Failed</td>' and plain[2] == '<td class="col-case"></td>'

@@ -80,10 +80,16 @@ def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     accounts = {
         "clients": [{"client_id": "client", "secret_hash": hash_password(words["client"], **fast)}],
         "users": [
-            {"username": "dso1", "password_hash": hash_password(words["dso1"], **fast), "role": "dso",
-             "entity_id": "dso1"},
-            *({"username": a, "password_hash": hash_password(words[a], **fast), "role": "aggregator",
-               "entity_id": a} for a in ("agg1", "agg2")),
+            {
+                "username": "dso1",
+                "password_hash": hash_password(words["dso1"], **fast),
+                "role": "dso",
+                "entity_id": "dso1",
+            },
+            *(
+                {"username": a, "password_hash": hash_password(words[a], **fast), "role": "aggregator", "entity_id": a}
+                for a in ("agg1", "agg2")
+            ),
         ],
     }
     (folder / "accounts.yaml").write_text(yaml.safe_dump(accounts), encoding="utf-8")
@@ -102,7 +108,9 @@ def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
             "client": {"client_id": "client", "client_secret": words["client"]},
             "dso": {"entity_id": "dso1", "username": "dso1", "password": words["dso1"]},
             "aggregators": [{"entity_id": a, "username": a, "password": words[a]} for a in ("agg1", "agg2")],
-            "region_id": "region-1", "unit": "kW", "currency": "EUR",
+            "region_id": "region-1",
+            "unit": "kW",
+            "currency": "EUR",
             "ics": {"plausibility": True, "date-filter": False},
             "headers": {"X-Api-Key": words["apikey"]},
         }
@@ -116,8 +124,21 @@ def run_suite(target: Target, folder: Path, *extra: str, cli: bool = False) -> R
     cli_script = str(Path(sys.executable).with_name("interflex-ats"))
     command = [cli_script] if cli else [sys.executable, "-m", "pytest", *SUITE]
     args = [
-        *command, *SUITE_OPTIONS, "--ixit", str(target.ixit), "-p", "no:cacheprovider", "-q",
-        "--cert-report", "cert", "--html", "report.html", "--self-contained-html", "--junitxml", "junit.xml", *extra,
+        *command,
+        *SUITE_OPTIONS,
+        "--ixit",
+        str(target.ixit),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--cert-report",
+        "cert",
+        "--html",
+        "report.html",
+        "--self-contained-html",
+        "--junitxml",
+        "junit.xml",
+        *extra,
     ]
     proc = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=600)
     return Run(proc.returncode, proc.stdout + proc.stderr, folder)
@@ -145,8 +166,13 @@ def test_suite_run_writes_consistent_reports(mode: str, target: Target, tmp_path
 def check_every_report_file_is_written(run: Run) -> None:
     assert run.returncode == 1  # NOT CONFORMANT -> tests failed (issue 5)
     names = {str(p.relative_to(run.folder)) for p in run.files()}
-    assert names == {"cert/certificate.html", "cert/results.json", "cert/results.json.sha256", "report.html",
-                     "junit.xml"}
+    assert names == {
+        "cert/certificate.html",
+        "cert/results.json",
+        "cert/results.json.sha256",
+        "report.html",
+        "junit.xml",
+    }
     assert "certification report: cert/certificate.html" in run.output
 
 
@@ -196,7 +222,7 @@ def check_certificate_title_heading_and_content(run: Run) -> None:
 def check_pytest_html_report_shows_verdicts_and_summary(run: Run) -> None:
     doc = run.results()
     page = (run.folder / "report.html").read_text(encoding="utf-8")
-    assert f"<title id=\"head-title\">{html.escape(doc['title'].replace('certificate', 'report'))}</title>" in page
+    assert f'<title id="head-title">{html.escape(doc["title"].replace("certificate", "report"))}</title>' in page
     assert "Overall verdict: NOT CONFORMANT" in page and 'id="ats-classes"' in page
     blob = re.search(r'data-jsonblob="([^"]*)"', page).group(1)
     tests = [t for rows in json.loads(html.unescape(blob))["tests"].values() for t in rows]
@@ -248,9 +274,20 @@ CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") i
 
 def chromium(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProcess:
     args = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-        "--force-color-profile=srgb", f"--user-data-dir={profile}", *mode, page.as_uri(),
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--force-color-profile=srgb",
+        f"--user-data-dir={profile}",
+        *mode,
+        page.as_uri(),
     ]
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True)
 
@@ -264,8 +301,8 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         header = chunk if kind == b"IHDR" else header
         idat += chunk if kind == b"IDAT" else b""
         pos += 12 + length
@@ -274,7 +311,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     bpp = 3 if color == 2 else 4
     raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -290,7 +327,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
         rows.append(bytes(line))
         prev = line
-    return width, height, [bytes(r[i:i + 3]) for r in rows for i in range(0, stride, bpp)]
+    return width, height, [bytes(r[i : i + 3]) for r in rows for i in range(0, stride, bpp)]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium; .ci/run does)")

@@ -18,8 +18,15 @@ def test_bad():
 def test_plain_run_keeps_pytest_html_and_junit_untouched(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PLAIN)
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--html", "r.html", "--self-contained-html", "--junitxml", "j.xml",
-        "--cert-report", "cert",
+        "-p",
+        "no:cacheprovider",
+        "--html",
+        "r.html",
+        "--self-contained-html",
+        "--junitxml",
+        "j.xml",
+        "--cert-report",
+        "cert",
     )
     result.assert_outcomes(passed=1, failed=1)
     page = (pytester.path / "r.html").read_text(encoding="utf-8")

@@ -16,8 +16,13 @@ from reference_server.demo import DemoClient
 from reference_server.store import Store
 from reference_server.tokens import Tokens
 
-GOOD = {"grant_type": "password", "username": "agg1", "password": "agg1-demo", "client_id": "client",
-        "client_secret": "client"}
+GOOD = {
+    "grant_type": "password",
+    "username": "agg1",
+    "password": "agg1-demo",
+    "client_id": "client",
+    "client_secret": "client",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +42,12 @@ def token_call(http, server, form, path="/authentication/token", **kwargs):
 
 
 def refresh_form(refresh_token: str) -> dict[str, str]:
-    return {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": "client",
-            "client_secret": "client"}
+    return {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": "client",
+        "client_secret": "client",
+    }
 
 
 def test_password_grant_answers_token_response(http, server):
@@ -57,27 +66,32 @@ def test_refresh_grant_rotates(http, server):
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     second = response.json()
     assert is_valid(validate(second, "TokenResponse")) and second["access_token"] != first["access_token"]
-    listed = http.get(server.base_url + "/aggregators/flexibilityOffers",
-                      headers={"Authorization": f"Bearer {second['access_token']}"})
+    listed = http.get(
+        server.base_url + "/aggregators/flexibilityOffers",
+        headers={"Authorization": f"Bearer {second['access_token']}"},
+    )
     assert listed.status_code == 200  # AU-2
     reused = token_call(http, server, refresh_form(first["refresh_token"]), "/authentication/refresh")
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"  # AU-6 rotation
 
 
-@pytest.mark.parametrize(("change", "status", "code"), [
-    ({"password": "wrong"}, 400, "invalid_grant"),
-    ({"username": "nobody"}, 400, "invalid_grant"),
-    ({"client_secret": "wrong"}, 401, "invalid_client"),
-    ({"client_id": "other"}, 401, "invalid_client"),
-    ({"client_id": None}, 401, "invalid_client"),
-    ({"client_secret": None}, 401, "invalid_client"),
-    ({"username": None}, 400, "invalid_request"),
-    ({"password": None}, 400, "invalid_request"),
-    ({"password": ""}, 400, "invalid_request"),
-    ({"grant_type": None}, 400, "invalid_request"),
-    ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),
-    ({"grant_type": "refresh_token"}, 400, "unsupported_grant_type"),
-])
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"password": "wrong"}, 400, "invalid_grant"),
+        ({"username": "nobody"}, 400, "invalid_grant"),
+        ({"client_secret": "wrong"}, 401, "invalid_client"),
+        ({"client_id": "other"}, 401, "invalid_client"),
+        ({"client_id": None}, 401, "invalid_client"),
+        ({"client_secret": None}, 401, "invalid_client"),
+        ({"username": None}, 400, "invalid_request"),
+        ({"password": None}, 400, "invalid_request"),
+        ({"password": ""}, 400, "invalid_request"),
+        ({"grant_type": None}, 400, "invalid_request"),
+        ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),
+        ({"grant_type": "refresh_token"}, 400, "unsupported_grant_type"),
+    ],
+)
 def test_password_grant_errors(http, server, change, status, code):
     form = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
     response = token_call(http, server, form)
@@ -86,25 +100,42 @@ def test_password_grant_errors(http, server, change, status, code):
     assert response.headers["cache-control"] == "no-store"
 
 
-@pytest.mark.parametrize(("form", "code"), [
-    ({"grant_type": "refresh_token", "refresh_token": "unknown", "client_id": "client", "client_secret": "client"},
-     "invalid_grant"),
-    ({"grant_type": "refresh_token", "client_id": "client", "client_secret": "client"}, "invalid_request"),
-    ({"grant_type": "password", "refresh_token": "x", "client_id": "client", "client_secret": "client"},
-     "unsupported_grant_type"),
-    ({"grant_type": "refresh_token", "refresh_token": "x", "client_id": "client"}, "invalid_client"),
-])
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        (
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": "unknown",
+                "client_id": "client",
+                "client_secret": "client",
+            },
+            "invalid_grant",
+        ),
+        ({"grant_type": "refresh_token", "client_id": "client", "client_secret": "client"}, "invalid_request"),
+        (
+            {"grant_type": "password", "refresh_token": "x", "client_id": "client", "client_secret": "client"},
+            "unsupported_grant_type",
+        ),
+        ({"grant_type": "refresh_token", "refresh_token": "x", "client_id": "client"}, "invalid_client"),
+    ],
+)
 def test_refresh_grant_errors(http, server, form, code):
     response = token_call(http, server, form, "/authentication/refresh")
     assert response.status_code in (400, 401) and response.json()["error"] == code
 
 
-@pytest.mark.parametrize(("body", "headers"), [
-    ('{"grant_type": "password"}', {"Content-Type": "application/json"}),
-    ("grant_type=password&grant_type=password&username=agg1&password=agg1-demo&client_id=client&client_secret=client",
-     {"Content-Type": "application/x-www-form-urlencoded"}),
-    (b"grant_type=%ff", {"Content-Type": "application/x-www-form-urlencoded"}),
-])
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ('{"grant_type": "password"}', {"Content-Type": "application/json"}),
+        (
+            "grant_type=password&grant_type=password&username=agg1&password=agg1-demo&client_id=client&client_secret=client",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        (b"grant_type=%ff", {"Content-Type": "application/x-www-form-urlencoded"}),
+    ],
+)
 def test_malformed_token_requests_are_invalid_request(http, server, body, headers):
     response = http.post(server.base_url + "/authentication/token", data=body, headers=headers)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
@@ -116,9 +147,17 @@ def test_form_with_charset_parameter_is_accepted(http, server):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "Bearer unknown-token", "Bearer", "Basic YWdnMTphZ2cxLWRlbW8=", "Bearer a b", "bearer",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer unknown-token",
+        "Bearer",
+        "Basic YWdnMTphZ2cxLWRlbW8=",
+        "Bearer a b",
+        "bearer",
+    ],
+)
 def test_resource_endpoints_need_a_valid_bearer_token(http, server, authorization):
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = http.get(server.base_url + "/dsos/dso1/flexibilityRequests", headers=headers)
@@ -153,8 +192,10 @@ def test_tokens_survive_a_restart_on_the_same_file(tmp_path):
     with ReferenceServer(db=db) as server, requests.Session() as http:
         issued = token_call(http, server, GOOD).json()
     with ReferenceServer(db=db) as server, requests.Session() as http:
-        response = http.get(server.base_url + "/aggregators/flexibilityOffers",
-                            headers={"Authorization": f"Bearer {issued['access_token']}"})
+        response = http.get(
+            server.base_url + "/aggregators/flexibilityOffers",
+            headers={"Authorization": f"Bearer {issued['access_token']}"},
+        )
         assert response.status_code == 200
         assert token_call(http, server, refresh_form(issued["refresh_token"]), "/authentication/refresh").ok
 
@@ -174,6 +215,7 @@ def test_token_service_with_a_fake_clock():
 
 
 # ---------------------------------------------------------------- passwords and the accounts file
+
 
 def test_password_hashes_are_salted_and_verified():
     first, second = hash_password("s3cret", n=1024), hash_password("s3cret", n=1024)
@@ -201,15 +243,23 @@ def test_bundled_accounts_match_the_contract():
         assert verify_password(f"{name}-demo", accounts.users[name].password_hash)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ([], "top-level lists"),
-    ({"clients": [], "users": []}, "at least one client"),
-    ({"clients": [{"client_id": "c"}], "users": []}, "secret_hash"),
-    ({"clients": [{"client_id": "c", "secret_hash": "plain"}], "users": []}, "not a scrypt/pbkdf2 hash"),
-    ({"clients": [], "users": [{"username": "u", "password_hash": "x", "role": "admin", "entity_id": "e"}]}, "role"),
-    ({"clients": [], "users": [{"username": "u", "password_hash": "x", "role": "dso", "entity_id": "a b"}]},
-     "id pattern"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "top-level lists"),
+        ({"clients": [], "users": []}, "at least one client"),
+        ({"clients": [{"client_id": "c"}], "users": []}, "secret_hash"),
+        ({"clients": [{"client_id": "c", "secret_hash": "plain"}], "users": []}, "not a scrypt/pbkdf2 hash"),
+        (
+            {"clients": [], "users": [{"username": "u", "password_hash": "x", "role": "admin", "entity_id": "e"}]},
+            "role",
+        ),
+        (
+            {"clients": [], "users": [{"username": "u", "password_hash": "x", "role": "dso", "entity_id": "a b"}]},
+            "id pattern",
+        ),
+    ],
+)
 def test_bad_accounts_are_one_line_errors(data, message):
     with pytest.raises(AccountsError, match=message) as info:
         parse_accounts(data)
@@ -227,13 +277,29 @@ def test_accounts_file_errors(tmp_path):
 
 def test_custom_accounts_file_is_used(tmp_path):
     path = tmp_path / "accounts.yaml"
-    path.write_text(yaml.safe_dump({
-        "clients": [{"client_id": "tool", "secret_hash": hash_password("tool-secret", n=1024)}],
-        "users": [{"username": "ops", "password_hash": hash_password("pw", n=1024), "role": "dso",
-                   "entity_id": "dsoX"}],
-    }), encoding="utf-8")
-    form = {"grant_type": "password", "username": "ops", "password": "pw", "client_id": "tool",
-            "client_secret": "tool-secret"}
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "clients": [{"client_id": "tool", "secret_hash": hash_password("tool-secret", n=1024)}],
+                "users": [
+                    {
+                        "username": "ops",
+                        "password_hash": hash_password("pw", n=1024),
+                        "role": "dso",
+                        "entity_id": "dsoX",
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    form = {
+        "grant_type": "password",
+        "username": "ops",
+        "password": "pw",
+        "client_id": "tool",
+        "client_secret": "tool-secret",
+    }
     with ReferenceServer(accounts=path) as server, requests.Session() as http:
         token = token_call(http, server, form).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}

@@ -57,12 +57,15 @@ def test_busy_port_is_a_runtime_error():
             ReferenceServer(port=busy.getsockname()[1]).start()
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"accounts": "/nonexistent/accounts.yaml"}, RuntimeError, "cannot read accounts file"),
-    ({"db": "/nonexistent/dir/x.db"}, RuntimeError, "cannot open database"),
-    ({"token_lifetime": 0}, ValueError, "token_lifetime"),
-    ({"host": "no-such-host.invalid"}, RuntimeError, "cannot"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"accounts": "/nonexistent/accounts.yaml"}, RuntimeError, "cannot read accounts file"),
+        ({"db": "/nonexistent/dir/x.db"}, RuntimeError, "cannot open database"),
+        ({"token_lifetime": 0}, ValueError, "token_lifetime"),
+        ({"host": "no-such-host.invalid"}, RuntimeError, "cannot"),
+    ],
+)
 def test_bad_settings_are_clear_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
         ReferenceServer(**kwargs).start()
@@ -96,6 +99,7 @@ def test_ids_differ_across_restarts(tmp_path):
 
 # ---------------------------------------------------------------- the command line
 
+
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run `interflex-server` in-process: (exit status, stdout, stderr)."""
     try:
@@ -121,15 +125,18 @@ def test_hash_password_reads_stdin(capsys, monkeypatch):
     assert verify_password("s3cret", out.strip())
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--accounts", "/nonexistent.yaml"], "cannot read accounts file"),
-    (["--db", "/nonexistent/dir/x.db"], "cannot open database"),
-    (["--fault", "nope"], "invalid choice"),
-    (["--token-lifetime", "0"], "--token-lifetime"),
-    (["--port", "x"], "invalid int value"),
-    (["--port", "99999", "--db", ":memory:"], "not a TCP port number"),
-    (["--port", "-1", "--db", ":memory:"], "not a TCP port number"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--accounts", "/nonexistent.yaml"], "cannot read accounts file"),
+        (["--db", "/nonexistent/dir/x.db"], "cannot open database"),
+        (["--fault", "nope"], "invalid choice"),
+        (["--token-lifetime", "0"], "--token-lifetime"),
+        (["--port", "x"], "invalid int value"),
+        (["--port", "99999", "--db", ":memory:"], "not a TCP port number"),
+        (["--port", "-1", "--db", ":memory:"], "not a TCP port number"),
+    ],
+)
 def test_bad_arguments_are_one_line_errors(capsys, args, message):
     status, _, err = _cli(capsys, *args)
     assert status == 2
@@ -156,8 +163,12 @@ class _Process:
     """`interflex-server` as a child process on a free port."""
 
     def __init__(self, db: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "reference_server", "--port", "0", "--db", str(db)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reference_server", "--port", "0", "--db", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stderr is not None
         banner = self.proc.stderr.readline()
         found = re.search(r"(http://\S+/interflex/api/v1)", banner)

@@ -16,16 +16,32 @@ from reference_server import FAULTS, Fault, ReferenceServer
 from reference_server.demo import CLIENT_ID, CLIENT_SECRET, DemoClient, login, sample
 
 CONTRACT = {
-    "token-type-mac": "core-auth", "expires-in-string": "core-auth", "accept-any-password": "core-auth",
-    "refresh-broken": "core-auth", "oauth-wrong-error-code": "core-auth", "no-auth-required": "core-auth",
-    "stale-ids": "core-ids", "bare-id-string": "core-ids", "duplicate-request-accepted": "core-requests",
-    "lists-lose-precision": "core-requests", "offer-offset-lost": "core-offers",
-    "offer-delete-unknown-204": "core-offers", "no-activations": "core-activations",
-    "activation-delete-keeps": "core-activations", "ack-empty-list-404": "core-acks", "nack-post-202": "core-nacks",
-    "no-authz-check": "authorization", "agg-reads-foreign-activations": "authorization",
-    "malformed-json-500": "robustness", "accept-wrong-types": "robustness", "method-not-allowed-404": "robustness",
-    "offer-request-id-dropped": "negotiation", "no-plausibility": "plausibility", "pl5-unchecked": "plausibility",
-    "date-filter-ignored": "date-filter", "date-filter-lenient": "date-filter",
+    "token-type-mac": "core-auth",
+    "expires-in-string": "core-auth",
+    "accept-any-password": "core-auth",
+    "refresh-broken": "core-auth",
+    "oauth-wrong-error-code": "core-auth",
+    "no-auth-required": "core-auth",
+    "stale-ids": "core-ids",
+    "bare-id-string": "core-ids",
+    "duplicate-request-accepted": "core-requests",
+    "lists-lose-precision": "core-requests",
+    "offer-offset-lost": "core-offers",
+    "offer-delete-unknown-204": "core-offers",
+    "no-activations": "core-activations",
+    "activation-delete-keeps": "core-activations",
+    "ack-empty-list-404": "core-acks",
+    "nack-post-202": "core-nacks",
+    "no-authz-check": "authorization",
+    "agg-reads-foreign-activations": "authorization",
+    "malformed-json-500": "robustness",
+    "accept-wrong-types": "robustness",
+    "method-not-allowed-404": "robustness",
+    "offer-request-id-dropped": "negotiation",
+    "no-plausibility": "plausibility",
+    "pl5-unchecked": "plausibility",
+    "date-filter-ignored": "date-filter",
+    "date-filter-lenient": "date-filter",
 }
 OFFERS, REQUESTS = "/aggregators/agg1/flexibilityOffers", "/dsos/dso1/flexibilityRequests"
 ACTIVATIONS = "/dsos/dso1/flexibilityActivations/agg1"
@@ -33,8 +49,9 @@ ACTIVATIONS = "/dsos/dso1/flexibilityActivations/agg1"
 
 def test_fault_table_is_the_contract():
     assert {name: fault.conformance_class for name, fault in FAULTS.items()} == CONTRACT
-    assert all(isinstance(f, Fault) and f.description and f.conformance_class in CONFORMANCE_CLASSES
-               for f in FAULTS.values())
+    assert all(
+        isinstance(f, Fault) and f.description and f.conformance_class in CONFORMANCE_CLASSES for f in FAULTS.values()
+    )
 
 
 def test_unknown_fault_is_a_value_error_listing_the_names():
@@ -43,8 +60,13 @@ def test_unknown_fault_is_a_value_error_listing_the_names():
 
 
 def _password_form(password: str) -> dict[str, str]:
-    return {"grant_type": "password", "username": "agg1", "password": password, "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET}
+    return {
+        "grant_type": "password",
+        "username": "agg1",
+        "password": password,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
 
 
 def _a1(c: DemoClient, password: str = "agg1-demo"):
@@ -53,8 +75,12 @@ def _a1(c: DemoClient, password: str = "agg1-demo"):
 
 def _refresh(c: DemoClient) -> int:
     refresh = login(c.session, c.base_url, "agg1")["refresh_token"]
-    form = {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
     return c.session.post(c.base_url + "/authentication/refresh", data=form).status_code
 
 
@@ -97,8 +123,12 @@ def _activation_kept(c: DemoClient) -> tuple[int, bool]:
 
 def _nack(c: DemoClient) -> int:
     act = _activation(c)
-    return _post(c, "/aggregators/agg1/flexibilityActivations/nacks",
-                 sample("FlexibilityActivationNack", offer_id=act["offer_id"]), "agg1")
+    return _post(
+        c,
+        "/aggregators/agg1/flexibilityActivations/nacks",
+        sample("FlexibilityActivationNack", offer_id=act["offer_id"]),
+        "agg1",
+    )
 
 
 def _request_id_kept(c: DemoClient) -> tuple[bool, bool]:
@@ -124,39 +154,59 @@ PROBES: dict[str, tuple[Callable[[DemoClient], object], object, object]] = {
     "expires-in-string": (lambda c: _a1(c).json()["expires_in"], 3600, "3600"),
     "accept-any-password": (lambda c: _a1(c, "wrong").status_code, 400, 200),
     "refresh-broken": (_refresh, 200, 400),
-    "oauth-wrong-error-code": (lambda c: (_a1(c, "wrong").status_code, _a1(c, "wrong").json()["error"]),
-                               (400, "invalid_grant"), (401, "access_denied")),
+    "oauth-wrong-error-code": (
+        lambda c: (_a1(c, "wrong").status_code, _a1(c, "wrong").json()["error"]),
+        (400, "invalid_grant"),
+        (401, "access_denied"),
+    ),
     "no-auth-required": (lambda c: c.call("GET", REQUESTS, as_=None).status_code, 401, 200),
     "stale-ids": (lambda c: len({c.call("GET", OFFERS + "/offerId", as_="agg1").text for _ in range(3)}), 3, 1),
     "bare-id-string": (lambda c: type(c.call("GET", OFFERS + "/offerId", as_="agg1").json()).__name__, "dict", "str"),
     "duplicate-request-accepted": (lambda c: _twice(c, sample("FlexibilityRequest")), 409, 201),
     "lists-lose-precision": (
-        lambda c: [type(_post(c, REQUESTS, sample("FlexibilityRequest"), "dso1")).__name__]
-        + [type(v).__name__ for r in _listed(c, REQUESTS)[:1] for v in (r["flexible_power"], r["duration"])],
-        ["int", "int", "int"], ["int", "str", "str"]),
+        lambda c: (
+            [type(_post(c, REQUESTS, sample("FlexibilityRequest"), "dso1")).__name__]
+            + [type(v).__name__ for r in _listed(c, REQUESTS)[:1] for v in (r["flexible_power"], r["duration"])]
+        ),
+        ["int", "int", "int"],
+        ["int", "str", "str"],
+    ),
     "offer-offset-lost": (_offset_kept, True, False),
     "offer-delete-unknown-204": (lambda c: c.call("DELETE", OFFERS + "/unknown-1", as_="agg1").status_code, 404, 204),
-    "no-activations": (lambda c: c.call("GET", "/dsos/dso1/flexibilityActivations/activationId").status_code,
-                       200, 404),
+    "no-activations": (lambda c: c.call("GET", "/dsos/dso1/flexibilityActivations/activationId").status_code, 200, 404),
     "activation-delete-keeps": (_activation_kept, (204, False), (204, True)),
     "ack-empty-list-404": (
-        lambda c: c.call("GET", "/aggregators/agg1/flexibilityActivations/acks", as_="agg1").status_code, 200, 404),
+        lambda c: c.call("GET", "/aggregators/agg1/flexibilityActivations/acks", as_="agg1").status_code,
+        200,
+        404,
+    ),
     "nack-post-202": (_nack, 201, 202),
     "no-authz-check": (lambda c: _post(c, OFFERS, sample("FlexibilityOffer"), "agg2"), 403, 201),
     "agg-reads-foreign-activations": (lambda c: c.call("GET", ACTIVATIONS, as_="agg2").status_code, 403, 200),
     "malformed-json-500": (
         lambda c: c.call("POST", REQUESTS, data="{", headers={"Content-Type": "application/json"}).status_code,
-        400, 500),
-    "accept-wrong-types": (lambda c: _post(c, REQUESTS, sample("FlexibilityRequest", flexible_power="5"), "dso1"),
-                           400, 201),
+        400,
+        500,
+    ),
+    "accept-wrong-types": (
+        lambda c: _post(c, REQUESTS, sample("FlexibilityRequest", flexible_power="5"), "dso1"),
+        400,
+        201,
+    ),
     "method-not-allowed-404": (lambda c: c.call("PUT", REQUESTS).status_code, 405, 404),
     "offer-request-id-dropped": (_request_id_kept, (True, True), (False, False)),
-    "no-plausibility": (lambda c: _post(c, OFFERS, sample("FlexibilityOffer", flexible_power=1, granularity=2),
-                                        "agg1"), 400, 201),
+    "no-plausibility": (
+        lambda c: _post(c, OFFERS, sample("FlexibilityOffer", flexible_power=1, granularity=2), "agg1"),
+        400,
+        201,
+    ),
     "pl5-unchecked": (_plausibility, (400, 400), (201, 400)),
     "date-filter-ignored": (_filtered, 0, 1),
     "date-filter-lenient": (
-        lambda c: c.call("GET", "/aggregators/flexibilityOffers?valid_at=junk").status_code, 400, 200),
+        lambda c: c.call("GET", "/aggregators/flexibilityOffers?valid_at=junk").status_code,
+        400,
+        200,
+    ),
 }
 
 

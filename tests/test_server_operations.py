@@ -16,8 +16,11 @@ from reference_server.demo import DemoClient, sample
 R, OF, V = "FlexibilityRequest", "FlexibilityOffer", "FlexibilityActivation"
 K, N = "FlexibilityActivationAck", "FlexibilityActivationNack"
 REQUESTS, OFFERS = "/dsos/dso1/flexibilityRequests", "/aggregators/agg1/flexibilityOffers"
-ACTIVATIONS, ACKS, NACKS = "/dsos/dso1/flexibilityActivations/agg1", "/aggregators/agg1/flexibilityActivations/acks", \
-    "/aggregators/agg1/flexibilityActivations/nacks"
+ACTIVATIONS, ACKS, NACKS = (
+    "/dsos/dso1/flexibilityActivations/agg1",
+    "/aggregators/agg1/flexibilityActivations/acks",
+    "/aggregators/agg1/flexibilityActivations/nacks",
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +68,17 @@ def assert_error(response, status: int) -> dict:
 
 # ---------------------------------------------------------------- id getters (ID-1, P-05)
 
-@pytest.mark.parametrize(("path", "who", "field"), [
-    (REQUESTS + "/requestId", "dso1", "request_id"),
-    (OFFERS + "/offerId", "agg1", "offer_id"),
-    ("/dsos/dso1/flexibilityActivations/activationId", "dso1", "activation_id"),
-    (ACKS + "/ackId", "agg1", "ack_id"),
-    (NACKS + "/nackId", "agg1", "nack_id"),
-])
+
+@pytest.mark.parametrize(
+    ("path", "who", "field"),
+    [
+        (REQUESTS + "/requestId", "dso1", "request_id"),
+        (OFFERS + "/offerId", "agg1", "offer_id"),
+        ("/dsos/dso1/flexibilityActivations/activationId", "dso1", "activation_id"),
+        (ACKS + "/ackId", "agg1", "ack_id"),
+        (NACKS + "/nackId", "agg1", "nack_id"),
+    ],
+)
 def test_id_getters_answer_fresh_id_objects(api, path, who, field):
     ids = set()
     for _ in range(5):
@@ -91,9 +98,16 @@ def test_issued_ids_are_accepted_by_post(api):
 
 # ---------------------------------------------------------------- POST + list round trip (ST-9)
 
+
 def test_request_round_trip_keeps_numbers_and_offsets(api):
-    obj = sample(R, flexible_power=12.75, duration=900, timestamp=_iso(timedelta(), timedelta(hours=1)),
-                 deadline=_iso(timedelta(hours=3), timedelta(hours=-5)), activation_time=_iso(timedelta(hours=4)))
+    obj = sample(
+        R,
+        flexible_power=12.75,
+        duration=900,
+        timestamp=_iso(timedelta(), timedelta(hours=1)),
+        deadline=_iso(timedelta(hours=3), timedelta(hours=-5)),
+        activation_time=_iso(timedelta(hours=4)),
+    )
     response = api.call("POST", REQUESTS, json=obj)
     assert response.status_code == 201 and response.json() == obj
     stored = next(r for r in listed(api, REQUESTS, "agg2") if r["request_id"] == obj["request_id"])
@@ -107,9 +121,16 @@ def test_unknown_fields_are_stored_and_echoed(api):
     assert stored == obj
 
 
-@pytest.mark.parametrize(("path", "kind", "who"), [
-    (REQUESTS, R, "dso1"), (OFFERS, OF, "agg1"), (ACTIVATIONS, V, "dso1"), (ACKS, K, "agg1"), (NACKS, N, "agg1"),
-])
+@pytest.mark.parametrize(
+    ("path", "kind", "who"),
+    [
+        (REQUESTS, R, "dso1"),
+        (OFFERS, OF, "agg1"),
+        (ACTIVATIONS, V, "dso1"),
+        (ACKS, K, "agg1"),
+        (NACKS, N, "agg1"),
+    ],
+)
 def test_post_list_delete_cycle(api, path, kind, who):
     overrides: dict = {}
     if kind in (K, N):
@@ -129,8 +150,12 @@ def test_post_list_delete_cycle(api, path, kind, who):
 
 def test_ids_are_unique_per_kind_across_paths(api):
     first = offer(api, "agg1")
-    response = api.call("POST", "/aggregators/agg2/flexibilityOffers", as_="agg2",
-                        json=sample(OF, entity_id="agg2", offer_id=first["offer_id"]))
+    response = api.call(
+        "POST",
+        "/aggregators/agg2/flexibilityOffers",
+        as_="agg2",
+        json=sample(OF, entity_id="agg2", offer_id=first["offer_id"]),
+    )
     assert_error(response, 409)
 
 
@@ -147,32 +172,49 @@ def test_delete_under_another_path_is_404(api):
     assert_error(api.call("DELETE", f"/dsos/dso1/flexibilityActivations/agg2/{act['activation_id']}"), 404)
 
 
-@pytest.mark.parametrize("path", [
-    "/dsos/dso9/flexibilityRequests", "/dsos/dso1/flexibilityActivations/agg9",
-    "/aggregators/agg9/flexibilityActivations/acks", "/aggregators/agg9/flexibilityActivations/nacks",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dsos/dso9/flexibilityRequests",
+        "/dsos/dso1/flexibilityActivations/agg9",
+        "/aggregators/agg9/flexibilityActivations/acks",
+        "/aggregators/agg9/flexibilityActivations/nacks",
+    ],
+)
 def test_empty_lists_are_200_empty_arrays(api, path):
     assert listed(api, path, "dso1") == []  # ST-6
 
 
-@pytest.mark.parametrize(("body", "rule"), [
-    ({"request_id": "r-1"}, "required"),
-    ([], "type"),
-    ("text", "type"),
-    (None, "type"),
-    (7, "type"),
-])
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ({"request_id": "r-1"}, "required"),
+        ([], "type"),
+        ("text", "type"),
+        (None, "type"),
+        (7, "type"),
+    ],
+)
 def test_invalid_bodies_are_400_with_findings(api, body, rule):
     response = api.call("POST", REQUESTS, data=json.dumps(body), headers={"Content-Type": "application/json"})
     error = assert_error(response, 400)
     assert rule in error["error_description"]
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("flexible_power", "5"), ("flexible_power", 0), ("duration", -1), ("unit", "kWh"),
-    ("timestamp", "2026-01-01 10:00:00"), ("deadline", "2026-01-01T10:00:00"), ("region_id", "bad id"),
-    ("request_id", "requestId"), ("activation_time", None),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("flexible_power", "5"),
+        ("flexible_power", 0),
+        ("duration", -1),
+        ("unit", "kWh"),
+        ("timestamp", "2026-01-01 10:00:00"),
+        ("deadline", "2026-01-01T10:00:00"),
+        ("region_id", "bad id"),
+        ("request_id", "requestId"),
+        ("activation_time", None),
+    ],
+)
 def test_field_rules_are_enforced(api, field, value):
     assert_error(api.call("POST", REQUESTS, json=sample(R, **{field: value})), 400)  # ST-1
 
@@ -185,30 +227,44 @@ def test_post_success_codes_and_head(api):
 
 # ---------------------------------------------------------------- routing (P-07, ST-5)
 
+
 def test_literal_segment_wins_over_parameter(api):
     body = api.call("GET", "/dsos/dso1/flexibilityActivations/activationId").json()
     assert list(body) == ["activation_id"]
 
 
-@pytest.mark.parametrize(("method", "path", "allow"), [
-    ("DELETE", REQUESTS + "/requestId", "GET, HEAD"),
-    ("PUT", REQUESTS, "GET, HEAD, POST"),
-    ("POST", "/aggregators/flexibilityOffers", "GET, HEAD"),
-    ("GET", "/authentication/token", "POST"),
-    ("PATCH", OFFERS + "/o-1", "DELETE"),
-    ("OPTIONS", ACKS, "GET, HEAD, POST"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", REQUESTS + "/requestId", "GET, HEAD"),
+        ("PUT", REQUESTS, "GET, HEAD, POST"),
+        ("POST", "/aggregators/flexibilityOffers", "GET, HEAD"),
+        ("GET", "/authentication/token", "POST"),
+        ("PATCH", OFFERS + "/o-1", "DELETE"),
+        ("OPTIONS", ACKS, "GET, HEAD, POST"),
+    ],
+)
 def test_unlisted_method_is_405_with_allow(api, method, path, allow):
     response = api.call(method, path)
     assert_error(response, 405)
     assert response.headers["allow"] == allow
 
 
-@pytest.mark.parametrize("path", [
-    "/dsos/dso1/flexibilityRequests/", "/dsos/bad%20id/flexibilityRequests", "/dsos/requestId/flexibilityRequests",
-    "/dsos/" + "d" * 65 + "/flexibilityRequests", "/dsos/dso1/flexibilityRequests/x/y", "/nothing", "/",
-    "/aggregators/agg1/flexibilityOffers/offerId/x", "/dsos//flexibilityRequests", "/dsos/dso1%2Fx/flexibilityRequests",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dsos/dso1/flexibilityRequests/",
+        "/dsos/bad%20id/flexibilityRequests",
+        "/dsos/requestId/flexibilityRequests",
+        "/dsos/" + "d" * 65 + "/flexibilityRequests",
+        "/dsos/dso1/flexibilityRequests/x/y",
+        "/nothing",
+        "/",
+        "/aggregators/agg1/flexibilityOffers/offerId/x",
+        "/dsos//flexibilityRequests",
+        "/dsos/dso1%2Fx/flexibilityRequests",
+    ],
+)
 def test_unknown_paths_are_404(api, path):
     assert_error(api.call("GET", path), 404)
     assert_error(api.call("DELETE", path), 404)
@@ -227,36 +283,40 @@ def test_openapi_document_is_served(api):
 
 # ---------------------------------------------------------------- authorization (AU-5, section 2)
 
-@pytest.mark.parametrize(("method", "path", "who", "status"), [
-    ("GET", REQUESTS + "/requestId", "agg1", 403),
-    ("GET", "/dsos/dso2/flexibilityRequests/requestId", "dso1", 403),
-    ("POST", REQUESTS, "agg1", 403),
-    ("GET", REQUESTS, "agg1", 200),
-    ("DELETE", REQUESTS + "/x-1", "agg1", 403),
-    ("GET", OFFERS + "/offerId", "agg2", 403),
-    ("GET", OFFERS + "/offerId", "dso1", 403),
-    ("POST", OFFERS, "agg2", 403),
-    ("POST", OFFERS, "dso1", 403),
-    ("DELETE", OFFERS + "/x-1", "agg2", 403),
-    ("GET", "/dsos/dso1/flexibilityActivations/activationId", "agg1", 403),
-    ("POST", ACTIVATIONS, "agg1", 403),
-    ("POST", "/dsos/dso2/flexibilityActivations/agg1", "dso1", 403),
-    ("GET", ACTIVATIONS, "agg1", 200),
-    ("GET", ACTIVATIONS, "agg2", 403),
-    ("GET", "/dsos/dso2/flexibilityActivations/agg1", "dso1", 403),
-    ("GET", "/dsos/dso2/flexibilityActivations/agg1", "agg1", 200),
-    ("DELETE", ACTIVATIONS + "/x-1", "agg1", 403),
-    ("GET", ACKS + "/ackId", "dso1", 403),
-    ("POST", ACKS, "agg2", 403),
-    ("GET", ACKS, "agg2", 403),
-    ("GET", ACKS, "dso1", 200),
-    ("DELETE", ACKS + "/x-1", "dso1", 403),
-    ("GET", NACKS + "/nackId", "agg2", 403),
-    ("POST", NACKS, "dso1", 403),
-    ("GET", NACKS, "agg2", 403),
-    ("GET", NACKS, "dso1", 200),
-    ("DELETE", NACKS + "/x-1", "agg2", 403),
-])
+
+@pytest.mark.parametrize(
+    ("method", "path", "who", "status"),
+    [
+        ("GET", REQUESTS + "/requestId", "agg1", 403),
+        ("GET", "/dsos/dso2/flexibilityRequests/requestId", "dso1", 403),
+        ("POST", REQUESTS, "agg1", 403),
+        ("GET", REQUESTS, "agg1", 200),
+        ("DELETE", REQUESTS + "/x-1", "agg1", 403),
+        ("GET", OFFERS + "/offerId", "agg2", 403),
+        ("GET", OFFERS + "/offerId", "dso1", 403),
+        ("POST", OFFERS, "agg2", 403),
+        ("POST", OFFERS, "dso1", 403),
+        ("DELETE", OFFERS + "/x-1", "agg2", 403),
+        ("GET", "/dsos/dso1/flexibilityActivations/activationId", "agg1", 403),
+        ("POST", ACTIVATIONS, "agg1", 403),
+        ("POST", "/dsos/dso2/flexibilityActivations/agg1", "dso1", 403),
+        ("GET", ACTIVATIONS, "agg1", 200),
+        ("GET", ACTIVATIONS, "agg2", 403),
+        ("GET", "/dsos/dso2/flexibilityActivations/agg1", "dso1", 403),
+        ("GET", "/dsos/dso2/flexibilityActivations/agg1", "agg1", 200),
+        ("DELETE", ACTIVATIONS + "/x-1", "agg1", 403),
+        ("GET", ACKS + "/ackId", "dso1", 403),
+        ("POST", ACKS, "agg2", 403),
+        ("GET", ACKS, "agg2", 403),
+        ("GET", ACKS, "dso1", 200),
+        ("DELETE", ACKS + "/x-1", "dso1", 403),
+        ("GET", NACKS + "/nackId", "agg2", 403),
+        ("POST", NACKS, "dso1", 403),
+        ("GET", NACKS, "agg2", 403),
+        ("GET", NACKS, "dso1", 200),
+        ("DELETE", NACKS + "/x-1", "agg2", 403),
+    ],
+)
 def test_who_may_call(api, method, path, who, status):
     response = api.call(method, path, as_=who, json={})
     if status == 403:
@@ -275,18 +335,22 @@ def test_offer_list_dso_sees_all_aggregator_only_its_own(api):
 
 # ---------------------------------------------------------------- plausibility (section 6)
 
+
 def _past(hours: float = 1) -> str:
     return _iso(timedelta(hours=-hours))
 
 
-@pytest.mark.parametrize(("path", "who", "obj", "rule"), [
-    (REQUESTS, "dso1", lambda: sample(R, deadline=_past(0.5), timestamp=_past(0.1)), "PL-1"),
-    (OFFERS, "agg1", lambda: sample(OF, activation_time=_past(1)), "PL-2"),
-    (OFFERS, "agg1", lambda: sample(OF, flexible_power=4, granularity=5), "PL-3"),
-    (OFFERS, "agg1", lambda: sample(OF, entity_id="agg2"), "PL-4"),
-    (REQUESTS, "dso1", lambda: sample(R, timestamp=_past(2), deadline=_past(1)), "PL-6"),
-    (OFFERS, "agg1", lambda: sample(OF, timestamp=_past(2), deadline=_past(1)), "PL-6"),
-])
+@pytest.mark.parametrize(
+    ("path", "who", "obj", "rule"),
+    [
+        (REQUESTS, "dso1", lambda: sample(R, deadline=_past(0.5), timestamp=_past(0.1)), "PL-1"),
+        (OFFERS, "agg1", lambda: sample(OF, activation_time=_past(1)), "PL-2"),
+        (OFFERS, "agg1", lambda: sample(OF, flexible_power=4, granularity=5), "PL-3"),
+        (OFFERS, "agg1", lambda: sample(OF, entity_id="agg2"), "PL-4"),
+        (REQUESTS, "dso1", lambda: sample(R, timestamp=_past(2), deadline=_past(1)), "PL-6"),
+        (OFFERS, "agg1", lambda: sample(OF, timestamp=_past(2), deadline=_past(1)), "PL-6"),
+    ],
+)
 def test_single_message_and_path_rules(api, path, who, obj, rule):
     error = assert_error(api.call("POST", path, as_=who, json=obj()), 400)
     assert rule in error["error_description"]
@@ -296,9 +360,16 @@ def test_zero_power_offer_skips_pl3(api):
     offer(api, flexible_power=0, granularity=5)  # finding 002
 
 
-@pytest.mark.parametrize("change", [
-    {"offer_id": "no-such-offer"}, {"flexible_power": 51}, {"unit": "MW"}, {"currency": "USD"}, "agg2-offer",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"offer_id": "no-such-offer"},
+        {"flexible_power": 51},
+        {"unit": "MW"},
+        {"currency": "USD"},
+        "agg2-offer",
+    ],
+)
 def test_pl5_activation_must_match_a_stored_offer_of_agg(api, change):
     stored = offer(api, "agg1")
     if change == "agg2-offer":
@@ -325,6 +396,7 @@ def test_pl7_ack_needs_an_activation_to_agg(api, path, kind):
 
 # ---------------------------------------------------------------- date filter (DF-1)
 
+
 def test_valid_at_filters_requests_and_offers(api):
     soon = post(api, "/dsos/dso3/flexibilityRequests", sample(R, deadline=_iso(timedelta(hours=1))), "dso1", 403)
     del soon
@@ -341,10 +413,18 @@ def test_valid_at_filters_requests_and_offers(api):
     assert off_late in found and off_early not in found
 
 
-@pytest.mark.parametrize("query", [
-    "valid_at=", "valid_at=tomorrow", "valid_at=2026-01-01T10:00:00", "valid_at=2026-01-01%2010:00:00Z",
-    "valid_at=2026-01-01T10:00:00Z&valid_at=2026-01-02T10:00:00Z", "valid_at=%ZZ", "valid_at=2026-13-01T10:00:00Z",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "valid_at=",
+        "valid_at=tomorrow",
+        "valid_at=2026-01-01T10:00:00",
+        "valid_at=2026-01-01%2010:00:00Z",
+        "valid_at=2026-01-01T10:00:00Z&valid_at=2026-01-02T10:00:00Z",
+        "valid_at=%ZZ",
+        "valid_at=2026-13-01T10:00:00Z",
+    ],
+)
 @pytest.mark.parametrize("path", [REQUESTS, "/aggregators/flexibilityOffers"])
 def test_bad_valid_at_is_400(api, path, query):
     assert_error(api.call("GET", f"{path}?{query}"), 400)
@@ -380,3 +460,10 @@ def test_missing_openapi_document_is_a_json_404(api, monkeypatch):
         monkeypatch.undo()
         app.openapi_text.cache_clear()
     assert api.session.get(api.base_url + "/openapi.yaml").status_code == 200
+
+
+def test_server_header_names_the_reference_server(api: DemoClient) -> None:
+    """The certificate shows the target's `Server` header: the reference server names itself."""
+    response = api.call("GET", REQUESTS, as_="dso1")
+    assert response.headers["Server"].startswith("interflex-reference-server/")
+    assert "uvicorn" not in response.headers["Server"]

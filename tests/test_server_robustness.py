@@ -52,18 +52,36 @@ def assert_4xx(response: requests.Response) -> None:
 
 # ---------------------------------------------------------------- content types (ST-3)
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x",
-                                          "application/x-www-form-urlencoded", "application/jsonx", "json"])
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+        "json",
+    ],
+)
 def test_non_json_content_types_are_415(api, content_type):
-    response = api.call("POST", REQUESTS, data=json.dumps(sample("FlexibilityRequest")),
-                        headers={"Content-Type": content_type})
+    response = api.call(
+        "POST", REQUESTS, data=json.dumps(sample("FlexibilityRequest")), headers={"Content-Type": content_type}
+    )
     assert response.status_code == 415
     assert_4xx(response)
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/json", "application/json; charset=utf-8", "Application/JSON", "application/problem+json", None,
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/problem+json",
+        None,
+    ],
+)
 def test_json_content_types_are_parsed(api, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     body = json.dumps(sample("FlexibilityRequest")).encode()
@@ -71,6 +89,7 @@ def test_json_content_types_are_parsed(api, content_type):
 
 
 # ---------------------------------------------------------------- body size (413)
+
 
 def test_body_at_the_limit_is_read_and_over_it_is_413(api):
     text = json.dumps(sample("FlexibilityRequest"))
@@ -92,8 +111,10 @@ def test_streamed_body_without_content_length_is_413(api):
 def test_huge_declared_length_is_413_without_reading(api):
     url = urlsplit(api.base_url)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
-        sock.sendall(f"POST {url.path}{REQUESTS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token('dso1')}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {100 * MAX_BODY_BYTES}\r\n\r\n{{".encode())
+        sock.sendall(
+            f"POST {url.path}{REQUESTS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token('dso1')}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {100 * MAX_BODY_BYTES}\r\n\r\n{{".encode()
+        )
         assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
 
 
@@ -104,11 +125,29 @@ def test_oauth_body_over_the_limit_is_413(api):
 
 # ---------------------------------------------------------------- malformed bodies (ST-1)
 
-@pytest.mark.parametrize("body", [
-    b"", b"{", b"}", b"nul", b"NaN", b'{"flexible_power": NaN}', b'{"flexible_power": Infinity}', b"1e999",
-    b'{"flexible_power": 1e400}', b"\xff\xfe{}", b'{"a": "\xff"}', b"[" * 100_000, b'{"a":' * 50_000,
-    b"1" * 5000, b'{"request_id": "r"} trailing', b"\x00", '{"région": 1}'.encode("latin-1"),
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"}",
+        b"nul",
+        b"NaN",
+        b'{"flexible_power": NaN}',
+        b'{"flexible_power": Infinity}',
+        b"1e999",
+        b'{"flexible_power": 1e400}',
+        b"\xff\xfe{}",
+        b'{"a": "\xff"}',
+        b"[" * 100_000,
+        b'{"a":' * 50_000,
+        b"1" * 5000,
+        b'{"request_id": "r"} trailing',
+        b"\x00",
+        '{"région": 1}'.encode("latin-1"),
+    ],
+)
 def test_malformed_json_is_400(api, body):
     response = api.call("POST", REQUESTS, data=body, headers=JSON)
     assert response.status_code == 400
@@ -128,13 +167,26 @@ def test_lone_surrogates_survive_the_round_trip(api):
 
 # ---------------------------------------------------------------- paths, methods, queries (ST-5)
 
-@pytest.mark.parametrize("path", [
-    "/dsos/%00/flexibilityRequests", "/dsos/%2F/flexibilityRequests", "/dsos/%ZZ/flexibilityRequests",
-    "/dsos/%C3%A9/flexibilityRequests", "/dsos/%FF/flexibilityRequests", "/dsos/../flexibilityRequests",
-    "/dsos/dso1/flexibilityRequests/" + "x" * 5000, "/" + "a/" * 2000, "/dsos/-x/flexibilityRequests",
-    "/aggregators/agg1/flexibilityOffers/%2e%2e", "/dsos/dso1/flexibilityRequests;x=1",
-    "/dsos/%0A/flexibilityRequests", "/dsos/dso1%0D%0A/flexibilityRequests", "/aggregators/%0Aagg1/flexibilityOffers",
-])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dsos/%00/flexibilityRequests",
+        "/dsos/%2F/flexibilityRequests",
+        "/dsos/%ZZ/flexibilityRequests",
+        "/dsos/%C3%A9/flexibilityRequests",
+        "/dsos/%FF/flexibilityRequests",
+        "/dsos/../flexibilityRequests",
+        "/dsos/dso1/flexibilityRequests/" + "x" * 5000,
+        "/" + "a/" * 2000,
+        "/dsos/-x/flexibilityRequests",
+        "/aggregators/agg1/flexibilityOffers/%2e%2e",
+        "/dsos/dso1/flexibilityRequests;x=1",
+        "/dsos/%0A/flexibilityRequests",
+        "/dsos/dso1%0D%0A/flexibilityRequests",
+        "/aggregators/%0Aagg1/flexibilityOffers",
+    ],
+)
 def test_odd_paths_are_4xx(api, path):
     for method in ("GET", "POST", "DELETE"):
         assert_4xx(api.call(method, path, json={}))
@@ -151,8 +203,9 @@ def test_unknown_methods_are_405_on_known_paths_and_404_elsewhere(api, method):
     assert api.call(method, "/nowhere").status_code == 404
 
 
-@pytest.mark.parametrize("query", ["%", "%FF=1", "valid_at=%FF", "&&&=", "valid_at", "a=" + "b" * 10000,
-                                   "valid_at=2026-01-01T00:00:00Z%00"])
+@pytest.mark.parametrize(
+    "query", ["%", "%FF=1", "valid_at=%FF", "&&&=", "valid_at", "a=" + "b" * 10000, "valid_at=2026-01-01T00:00:00Z%00"]
+)
 def test_bad_query_strings_are_not_5xx(api, query):
     for path in (REQUESTS, "/aggregators/flexibilityOffers", "/aggregators/agg1/flexibilityActivations/acks"):
         assert api.call("GET", f"{path}?{query}").status_code in (200, 400)
@@ -160,8 +213,9 @@ def test_bad_query_strings_are_not_5xx(api, query):
 
 def test_head_has_no_body_on_a_keep_alive_connection(api):
     url = urlsplit(api.base_url)
-    head = (f"HEAD {url.path}{REQUESTS}/requestId HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token('dso1')}"
-            "\r\n\r\n")
+    head = (
+        f"HEAD {url.path}{REQUESTS}/requestId HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token('dso1')}\r\n\r\n"
+    )
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall((head + f"GET {url.path}/nothing HTTP/1.1\r\nHost: x\r\n\r\n").encode())
         received = b""
@@ -174,8 +228,11 @@ def test_head_has_no_body_on_a_keep_alive_connection(api):
 
 def test_raw_garbage_on_the_socket_is_not_5xx(api):
     url = urlsplit(api.base_url)
-    for garbage in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
-                    b"GET " + b"/x" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+    for garbage in (
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"GET " + b"/x" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    ):
         with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
             sock.sendall(garbage)
             reply = sock.recv(64)
@@ -185,23 +242,54 @@ def test_raw_garbage_on_the_socket_is_not_5xx(api):
 # ---------------------------------------------------------------- generated junk for every operation
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=20)
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
-                     max_leaves=12)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
 _BODY = st.one_of(
     st.binary(max_size=200),
     _JSON.map(lambda v: json.dumps(v).encode()),
-    st.builds(lambda kind, junk: json.dumps({**sample(kind), **junk}).encode(),
-              st.sampled_from(sorted(ID_FIELDS)), st.dictionaries(st.sampled_from(
-                  ["request_id", "offer_id", "flexible_power", "deadline", "unit", "timestamp", "granularity",
-                   "entity_id", "activation_id", "currency", "x"]), _JSON, max_size=3)),
+    st.builds(
+        lambda kind, junk: json.dumps({**sample(kind), **junk}).encode(),
+        st.sampled_from(sorted(ID_FIELDS)),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "request_id",
+                    "offer_id",
+                    "flexible_power",
+                    "deadline",
+                    "unit",
+                    "timestamp",
+                    "granularity",
+                    "entity_id",
+                    "activation_id",
+                    "currency",
+                    "x",
+                ]
+            ),
+            _JSON,
+            max_size=3,
+        ),
+    ),
 )
-_CONTENT_TYPES = st.sampled_from([
-    None, "application/json", "application/x-www-form-urlencoded", "text/plain",
-    "application/vnd.x+json; charset=latin-1", "\u00e9/\u00e9", ";", "application/json;;",
-])
-_SEGMENT = st.one_of(st.sampled_from(["dso1", "agg1", "agg2", "requestId", "x-1", "", ".", "%", "%2F"]),
-                     st.text(st.characters(codec="utf-8", exclude_characters="?#"), min_size=1, max_size=70))
+_CONTENT_TYPES = st.sampled_from(
+    [
+        None,
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "application/vnd.x+json; charset=latin-1",
+        "\u00e9/\u00e9",
+        ";",
+        "application/json;;",
+    ]
+)
+_SEGMENT = st.one_of(
+    st.sampled_from(["dso1", "agg1", "agg2", "requestId", "x-1", "", ".", "%", "%2F"]),
+    st.text(st.characters(codec="utf-8", exclude_characters="?#"), min_size=1, max_size=70),
+)
 
 
 def _junk_path(op: Operation, segments: list[str]) -> str:
@@ -224,17 +312,26 @@ def test_generated_junk_never_gets_a_5xx(api, op, data):
     auth = data.draw(st.sampled_from(["dso1", "agg1", "junk", None]))
     if auth == "junk":
         headers["Authorization"] = data.draw(st.sampled_from(["Bearer", "Bearer x y", "Basic abc", "bearer \u00e9"]))
-    query = data.draw(st.sampled_from(["", "?valid_at=", "?valid_at=2026-01-01T00:00:00Z", "?valid_at=%FF",
-                                       "?valid_at=a&valid_at=b", "?x=%ZZ"]))
+    query = data.draw(
+        st.sampled_from(
+            ["", "?valid_at=", "?valid_at=2026-01-01T00:00:00Z", "?valid_at=%FF", "?valid_at=a&valid_at=b", "?x=%ZZ"]
+        )
+    )
     body = data.draw(_BODY)
-    response = api.call(method, _junk_path(op, segments) + query, as_=auth if auth in ("dso1", "agg1") else None,
-                        data=body, headers={k: v.encode() if isinstance(v, str) else v for k, v in headers.items()})
+    response = api.call(
+        method,
+        _junk_path(op, segments) + query,
+        as_=auth if auth in ("dso1", "agg1") else None,
+        data=body,
+        headers={k: v.encode() if isinstance(v, str) else v for k, v in headers.items()},
+    )
     assert response.status_code < 500, (method, response.request.url, response.status_code, response.text[:300])
     if response.status_code >= 400:  # ST-8: every error is a JSON Error object
         assert response.headers["content-type"] == "application/json", (method, response.request.url)
 
 
 # ---------------------------------------------------------------- schemathesis against the served document
+
 
 def test_served_openapi_document_is_the_bundled_one(api):
     response = api.session.get(api.base_url + "/openapi.yaml")
@@ -260,18 +357,24 @@ def test_schemathesis_finds_no_server_error(case, api):
 
 # ---------------------------------------------------------------- ids under load (ID-1)
 
-@pytest.mark.parametrize(("path", "who", "field"), [
-    (REQUESTS + "/requestId", "dso1", "request_id"),
-    ("/aggregators/agg1/flexibilityOffers/offerId", "agg1", "offer_id"),
-    ("/aggregators/agg1/flexibilityActivations/acks/ackId", "agg1", "ack_id"),
-])
+
+@pytest.mark.parametrize(
+    ("path", "who", "field"),
+    [
+        (REQUESTS + "/requestId", "dso1", "request_id"),
+        ("/aggregators/agg1/flexibilityOffers/offerId", "agg1", "offer_id"),
+        ("/aggregators/agg1/flexibilityActivations/acks/ackId", "agg1", "ack_id"),
+    ],
+)
 def test_ids_are_unique_under_parallel_load(api, path, who, field):
     token = api.token(who)
 
     def fetch(_: int) -> list[str]:
         with requests.Session() as session:
-            return [session.get(api.base_url + path, headers={"Authorization": f"Bearer {token}"}).json()[field]
-                    for _ in range(25)]
+            return [
+                session.get(api.base_url + path, headers={"Authorization": f"Bearer {token}"}).json()[field]
+                for _ in range(25)
+            ]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         ids = [i for batch in pool.map(fetch, range(8)) for i in batch]
@@ -285,8 +388,9 @@ def test_parallel_posts_are_all_stored(api):
         with requests.Session() as session:
             auth = {"Authorization": f"Bearer {token}"}
             new_id = session.get(api.base_url + REQUESTS + "/requestId", headers=auth).json()["request_id"]
-            status = session.post(api.base_url + REQUESTS, json=sample("FlexibilityRequest", request_id=new_id),
-                                  headers=auth).status_code
+            status = session.post(
+                api.base_url + REQUESTS, json=sample("FlexibilityRequest", request_id=new_id), headers=auth
+            ).status_code
             return new_id, status
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -64,7 +64,8 @@ def test_har_findings_point_into_the_exchange(capsys: pytest.CaptureFixture[str]
     _, results = run_json(capsys, str(SAMPLES / "capture.har"))
     by_op = {r["operation"]: {(f["rule"], f["path"]) for f in r["findings"]} for r in results if "operation" in r}
     assert by_op["O1 GET /aggregators/agg1/flexibilityOffers/offerId -> 200"] == {
-        ("required", "/response/body/offer_id")}
+        ("required", "/response/body/offer_id")
+    }
     assert by_op["O3 GET /aggregators/flexibilityOffers -> 200"] == {("type", "/response/body/1/flexible_power")}
     assert by_op["O4 DELETE /aggregators/agg1/flexibilityOffers/off-404 -> 500"] == {("status", "/response/status")}
     assert by_op["N2 POST /aggregators/agg1/flexibilityActivations/nacks -> 202"] == {("status", "/response/status")}
@@ -81,8 +82,9 @@ def har(tmp_path: Path, *entries: dict[str, Any]) -> Path:
 LOGIN = "grant_type=password&username=dso1&password=p&client_id=client&client_secret=s"
 
 
-def entry(method: str, url: str, status: int, body: Any = None, request_body: Any = None,
-          mime: str = "application/json") -> dict[str, Any]:
+def entry(
+    method: str, url: str, status: int, body: Any = None, request_body: Any = None, mime: str = "application/json"
+) -> dict[str, Any]:
     request: dict[str, Any] = {"method": method, "url": url, "headers": []}
     if url.endswith("/authentication/token"):
         request["postData"] = {"mimeType": "application/x-www-form-urlencoded", "text": LOGIN}
@@ -102,33 +104,56 @@ BASE = "https://platform.example/interflex/api/v2"
         (entry("GET", BASE + "/dsos/dso1/flexibilityRequests", 200, []), set()),
         (entry("HEAD", BASE + "/dsos/dso1/flexibilityRequests", 200, ""), set()),
         (entry("GET", BASE + "/dsos/dso1/flexibilityRequests", 200, {"request_id": "r"}), {("type", "/response/body")}),
-        (entry("GET", BASE + "/dsos/dso1/flexibilityRequests", 200, "not json", mime="text/plain"),
-         {("json", "/response/body")}),
-        (entry("GET", BASE + "/dsos/dso1/flexibilityRequests", 404, {"error": "not_found"}),
-         {("status", "/response/status")}),
-        (entry("GET", BASE + "/dsos/dso1/flexibilityRequests/requestId", 200, '"abc"'),
-         {("type", "/response/body"), ("oneOf", "/response/body")}),
+        (
+            entry("GET", BASE + "/dsos/dso1/flexibilityRequests", 200, "not json", mime="text/plain"),
+            {("json", "/response/body")},
+        ),
+        (
+            entry("GET", BASE + "/dsos/dso1/flexibilityRequests", 404, {"error": "not_found"}),
+            {("status", "/response/status")},
+        ),
+        (
+            entry("GET", BASE + "/dsos/dso1/flexibilityRequests/requestId", 200, '"abc"'),
+            {("type", "/response/body"), ("oneOf", "/response/body")},
+        ),
         (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 204, ""), set()),
         (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 200, {}), set()),
         (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 204, {}), {("body", "/response/body")}),
-        (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 200, {"deleted": True}),
-         {("body", "/response/body")}),
-        (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 404, {"code": 404}),
-         {("required", "/response/body/error"), ("unknown-field", "/response/body/code")}),
+        (
+            entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 200, {"deleted": True}),
+            {("body", "/response/body")},
+        ),
+        (
+            entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 404, {"code": 404}),
+            {("required", "/response/body/error"), ("unknown-field", "/response/body/code")},
+        ),
         (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 404, "<html>", mime="text/html"), set()),
         (entry("DELETE", BASE + "/dsos/dso1/flexibilityRequests/r1", 404, "<html>"), {("json", "/response/body")}),
-        (entry("POST", BASE + "/authentication/token", 200,
-               {"access_token": "a", "token_type": "mac", "expires_in": 1, "refresh_token": "r"}),
-         {("pattern", "/response/body/token_type")}),
+        (
+            entry(
+                "POST",
+                BASE + "/authentication/token",
+                200,
+                {"access_token": "a", "token_type": "mac", "expires_in": 1, "refresh_token": "r"},
+            ),
+            {("pattern", "/response/body/token_type")},
+        ),
         (entry("POST", BASE + "/authentication/token", 401, {"error": "invalid_grant"}), set()),
-        (entry("POST", BASE + "/authentication/token", 403, {"error": "access_denied"}),
-         {("status", "/response/status")}),
-        (entry("GET", "http://h/interflex/api/v1/aggregators/agg%31/flexibilityOffers/offerId", 200, {"offer_id": "o"}),
-         set()),
+        (
+            entry("POST", BASE + "/authentication/token", 403, {"error": "access_denied"}),
+            {("status", "/response/status")},
+        ),
+        (
+            entry(
+                "GET", "http://h/interflex/api/v1/aggregators/agg%31/flexibilityOffers/offerId", 200, {"offer_id": "o"}
+            ),
+            set(),
+        ),
     ],
 )
-def test_har_exchange_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str], exchange: dict[str, Any],
-                             findings: set[tuple[str, str]]) -> None:
+def test_har_exchange_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], exchange: dict[str, Any], findings: set[tuple[str, str]]
+) -> None:
     code, results = run_json(capsys, str(har(tmp_path, exchange)))
     assert {(f["rule"], f["path"]) for f in results[0]["findings"]} == findings
     assert code == (1 if findings else 0)
@@ -138,15 +163,22 @@ def test_har_exchange_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     ("op_path", "form", "findings"),
     [
         ("/authentication/token", "grant_type=password&username=u&password=p&client_id=c&client_secret=s", set()),
-        ("/authentication/token", "grant_type=password&username=u&client_id=c&client_secret=s",
-         {("required", "/request/body/password")}),
-        ("/authentication/refresh", "grant_type=password&refresh_token=r&client_id=c&client_secret=s",
-         {("const", "/request/body/grant_type")}),
+        (
+            "/authentication/token",
+            "grant_type=password&username=u&client_id=c&client_secret=s",
+            {("required", "/request/body/password")},
+        ),
+        (
+            "/authentication/refresh",
+            "grant_type=password&refresh_token=r&client_id=c&client_secret=s",
+            {("const", "/request/body/grant_type")},
+        ),
         ("/authentication/refresh", "grant_type=refresh_token&refresh_token=r&client_id=c&client_secret=", set()),
     ],
 )
-def test_har_token_forms_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str], op_path: str, form: str,
-                                     findings: set[tuple[str, str]]) -> None:
+def test_har_token_forms_are_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], op_path: str, form: str, findings: set[tuple[str, str]]
+) -> None:
     """Section 3: the form fields of A1 and A2."""
     exchange = entry("POST", BASE + op_path, 400, {"error": "invalid_request"})
     exchange["request"]["postData"] = {"mimeType": "application/x-www-form-urlencoded", "text": form}
@@ -186,7 +218,10 @@ def test_json_array_file_is_a_list_of_messages(tmp_path: Path, capsys: pytest.Ca
     code, results = run_json(capsys, str(path))
     assert code == 1
     assert [(r["source"], r["valid"]) for r in results] == [
-        (f"{path}#/0", True), (f"{path}#/1", False), (f"{path}#/2", False)]
+        (f"{path}#/0", True),
+        (f"{path}#/1", False),
+        (f"{path}#/2", False),
+    ]
 
 
 def test_empty_array_and_empty_har_are_nothing_to_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -212,8 +247,9 @@ def test_empty_array_and_empty_har_are_nothing_to_check(tmp_path: Path, capsys: 
         ("directory.json", "dir", "directory.json: is a directory"),
     ],
 )
-def test_unreadable_input_exits_2_naming_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
-                                                       content: bytes | str | None, message: str) -> None:
+def test_unreadable_input_exits_2_naming_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | str | None, message: str
+) -> None:
     path = tmp_path / name
     if content == "dir":
         path.mkdir()
@@ -258,7 +294,10 @@ def test_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
     garbage.write_bytes(bytes(range(128, 256)) + bytes(range(10)))  # no newline: one bad line
     done = subprocess.run(
         [sys.executable, "-m", "interflex.validation.cli", str(garbage), str(tmp_path / "none.har"), str(OFFER)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

@@ -73,8 +73,12 @@ def test_date_time_format_is_checked(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "field"),
-    [("FlexibilityRequest", "flexible_power"), ("FlexibilityOffer", "flex_price"), ("TokenResponse", "expires_in"),
-     ("FlexibilityActivationAck", "duration")],
+    [
+        ("FlexibilityRequest", "flexible_power"),
+        ("FlexibilityOffer", "flex_price"),
+        ("TokenResponse", "expires_in"),
+        ("FlexibilityActivationAck", "duration"),
+    ],
 )
 def test_booleans_are_not_numbers(kind: str, field: str) -> None:
     message = basic(kind) | {field: True}
@@ -243,7 +247,10 @@ def test_finding_renders_as_line_and_dict() -> None:
     finding = Finding("error", "/unit", "enum", "'GW' is not one of ...")
     assert str(finding) == "error: /unit: 'GW' is not one of ... [enum]"
     assert finding.as_dict() == {
-        "severity": "error", "path": "/unit", "rule": "enum", "message": "'GW' is not one of ..."
+        "severity": "error",
+        "path": "/unit",
+        "rule": "enum",
+        "message": "'GW' is not one of ...",
     }
 
 

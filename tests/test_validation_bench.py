@@ -11,8 +11,13 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "validate_bench.py"
 
 
 def test_bench_runs_with_a_tiny_count() -> None:
-    done = subprocess.run([sys.executable, str(BENCH), "--count", "40", "--repeat", "1"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--count", "40", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "jsonschema (bare) msg/s" in lines[0] and "interflex validate msg/s" in lines[0]

@@ -63,8 +63,15 @@ REJECTED = [
 def test_accepted_date_times(value: str) -> None:
     assert ENGINE.is_valid(value)
     assert rfc3339_instant(value) is not None
-    request = {"request_id": "r", "timestamp": value, "deadline": "9999-12-31T23:59:59-23:59", "region_id": "x",
-               "flexible_power": 1, "duration": 1, "unit": "W"}
+    request = {
+        "request_id": "r",
+        "timestamp": value,
+        "deadline": "9999-12-31T23:59:59-23:59",
+        "region_id": "x",
+        "flexible_power": 1,
+        "duration": 1,
+        "unit": "W",
+    }
     assert validate(request) == []
 
 
@@ -85,8 +92,9 @@ def test_instants_ignore_offset_and_trailing_zeros() -> None:
 
 
 def test_leap_second_sits_between_its_neighbours() -> None:
-    before, leap, after = (rfc3339_instant(v) for v in (
-        "2016-12-31T23:59:59.999999999Z", "2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z"))
+    before, leap, after = (
+        rfc3339_instant(v) for v in ("2016-12-31T23:59:59.999999999Z", "2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z")
+    )
     assert before < leap < after
     assert rfc3339_instant("2016-12-31T23:59:60.5Z") > leap
 
@@ -102,8 +110,24 @@ _NEAR_RFC3339 = st.builds(
     st.sampled_from(["00", "29", "59", "60"]),
     st.sampled_from(["00", "30", "59", "60", "61"]),
     st.sampled_from(["", "", ".", ".5", ".000", ".123456789"]),
-    st.sampled_from(["Z", "z", "", "+00:00", "-00:00", "+01:00", "-01:00", "+05:30", "+23:59", "-23:59", "+24:00",
-                     "+01:60", "+0100", "Z\n"]),
+    st.sampled_from(
+        [
+            "Z",
+            "z",
+            "",
+            "+00:00",
+            "-00:00",
+            "+01:00",
+            "-01:00",
+            "+05:30",
+            "+23:59",
+            "-23:59",
+            "+24:00",
+            "+01:60",
+            "+0100",
+            "Z\n",
+        ]
+    ),
 )
 
 

@@ -50,8 +50,20 @@ def test_layout_is_complete() -> None:
 
 def _keywords(node: object) -> set[str]:
     """Every validation keyword used in a schema (the field rules of section 4)."""
-    checks = {"type", "format", "pattern", "minLength", "maxLength", "not", "enum", "minimum", "exclusiveMinimum",
-              "required", "oneOf", "const"}
+    checks = {
+        "type",
+        "format",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "not",
+        "enum",
+        "minimum",
+        "exclusiveMinimum",
+        "required",
+        "oneOf",
+        "const",
+    }
     if isinstance(node, dict):
         return (checks & node.keys()) | set().union(*(_keywords(v) for v in node.values()))
     if isinstance(node, list):
@@ -70,8 +82,12 @@ def test_every_field_rule_and_pl_rule_has_an_invalid_example() -> None:
     for rule, kinds in {
         "PL-1": ["flexibility-request", "flexibility-offer"],
         "PL-2": ["flexibility-offer", "flexibility-activation"],
-        "PL-3": ["flexibility-offer", "flexibility-activation", "flexibility-activation-ack",
-                 "flexibility-activation-nack"],
+        "PL-3": [
+            "flexibility-offer",
+            "flexibility-activation",
+            "flexibility-activation-ack",
+            "flexibility-activation-nack",
+        ],
     }.items():
         assert {(rule, k) for k in kinds} <= pl_kinds
 

@@ -45,13 +45,26 @@ class Recorder:
         return response
 
     def login(self, user: str) -> None:
-        form = {"grant_type": "password", "username": user, "password": PASSWORDS[user], "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET}
+        form = {
+            "grant_type": "password",
+            "username": user,
+            "password": PASSWORDS[user],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
         token = self.send("POST", "/authentication/token", None, data=form).json()
         self.tokens[user] = token["access_token"]
-        refreshed = self.send("POST", "/authentication/refresh", None, data={
-            "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET}).json()
+        refreshed = self.send(
+            "POST",
+            "/authentication/refresh",
+            None,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": token["refresh_token"],
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            },
+        ).json()
         self.tokens[user] = refreshed.get("access_token", token["access_token"])
 
     def har(self, path: Path) -> Path:
@@ -74,20 +87,35 @@ def negotiate(rec: Recorder) -> None:
     rec.send("POST", f"{dso}/flexibilityRequests", json=sample("FlexibilityRequest", request_id=request_id))
     rec.send("GET", f"{dso}/flexibilityRequests", as_="agg1")
     offer_id = new_id(rec.send("GET", f"{agg}/flexibilityOffers/offerId", as_="agg1"), "offer_id")
-    rec.send("POST", f"{agg}/flexibilityOffers", as_="agg1",
-             json=sample("FlexibilityOffer", offer_id=offer_id, request_id=request_id))
+    rec.send(
+        "POST",
+        f"{agg}/flexibilityOffers",
+        as_="agg1",
+        json=sample("FlexibilityOffer", offer_id=offer_id, request_id=request_id),
+    )
     rec.send("GET", "/aggregators/flexibilityOffers", params={"valid_at": "2000-01-01T00:00:00Z"})
     activation_id = new_id(rec.send("GET", f"{dso}/flexibilityActivations/activationId"), "activation_id")
-    rec.send("POST", f"{dso}/flexibilityActivations/agg1",
-             json=sample("FlexibilityActivation", activation_id=activation_id, offer_id=offer_id))
+    rec.send(
+        "POST",
+        f"{dso}/flexibilityActivations/agg1",
+        json=sample("FlexibilityActivation", activation_id=activation_id, offer_id=offer_id),
+    )
     rec.send("GET", f"{dso}/flexibilityActivations/agg1", as_="agg1")
     ack_id = new_id(rec.send("GET", f"{agg}/flexibilityActivations/acks/ackId", as_="agg1"), "ack_id")
-    rec.send("POST", f"{agg}/flexibilityActivations/acks", as_="agg1",
-             json=sample("FlexibilityActivationAck", ack_id=ack_id, offer_id=offer_id, activation_id=activation_id))
+    rec.send(
+        "POST",
+        f"{agg}/flexibilityActivations/acks",
+        as_="agg1",
+        json=sample("FlexibilityActivationAck", ack_id=ack_id, offer_id=offer_id, activation_id=activation_id),
+    )
     rec.send("GET", f"{agg}/flexibilityActivations/acks")
     nack_id = new_id(rec.send("GET", f"{agg}/flexibilityActivations/nacks/nackId", as_="agg1"), "nack_id")
-    rec.send("POST", f"{agg}/flexibilityActivations/nacks", as_="agg1",
-             json=sample("FlexibilityActivationNack", nack_id=nack_id, offer_id=offer_id))
+    rec.send(
+        "POST",
+        f"{agg}/flexibilityActivations/nacks",
+        as_="agg1",
+        json=sample("FlexibilityActivationNack", nack_id=nack_id, offer_id=offer_id),
+    )
     rec.send("GET", f"{agg}/flexibilityActivations/nacks")
     rec.send("DELETE", f"{agg}/flexibilityActivations/nacks/{nack_id}", as_="agg1")
     rec.send("DELETE", f"{agg}/flexibilityActivations/acks/{ack_id}", as_="agg1")
@@ -100,9 +128,18 @@ def negotiate(rec: Recorder) -> None:
     rec.send("DELETE", f"{dso}/flexibilityRequests/{request_id}")
     rec.send("POST", f"{dso}/flexibilityRequests", data=b"{not json", headers={"Content-Type": "application/json"})
     rec.send("POST", f"{dso}/flexibilityRequests", data="x", headers={"Content-Type": "text/plain"})
-    rec.send("POST", "/authentication/token", None, data={"grant_type": "password", "username": "dso1",
-                                                         "password": "wrong", "client_id": CLIENT_ID,
-                                                         "client_secret": CLIENT_SECRET})
+    rec.send(
+        "POST",
+        "/authentication/token",
+        None,
+        data={
+            "grant_type": "password",
+            "username": "dso1",
+            "password": "wrong",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
 
 
 def run_json(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, list[dict[str, Any]]]:
@@ -116,12 +153,18 @@ def test_capture_of_the_reference_server_is_valid(tmp_path: Path, capsys: pytest
         negotiate(rec)
     code, results = run_json(capsys, rec.har(tmp_path / "reference.har"))
     assert code == 1  # the two malformed requests at the end
-    response_errors = [(r["operation"], f) for r in results for f in r["findings"]
-                       if f["severity"] == "error" and not f["path"].startswith("/request/")]
+    response_errors = [
+        (r["operation"], f)
+        for r in results
+        for f in r["findings"]
+        if f["severity"] == "error" and not f["path"].startswith("/request/")
+    ]
     assert response_errors == []
     invalid = [(r["operation"], {(f["rule"], f["path"]) for f in r["findings"]}) for r in results if not r["valid"]]
     assert [(operation.split()[0], findings) for operation, findings in invalid] == [
-        ("R2", {("json", "/request/body")}), ("R2", {("json", "/request/body")})]
+        ("R2", {("json", "/request/body")}),
+        ("R2", {("json", "/request/body")}),
+    ]
     assert all(operation.endswith(("-> 400", "-> 415")) for operation, _ in invalid)
     assert {r["operation"].split()[0] for r in results} == {op.id for op in OPERATIONS}
     assert {int(r["operation"].rsplit(" ", 1)[1]) for r in results} >= {200, 201, 204, 400, 401, 403, 404}
@@ -139,8 +182,9 @@ def test_capture_of_the_reference_server_is_valid(tmp_path: Path, capsys: pytest
         ("ack-empty-list-404", "K3", ("status", "/response/status")),
     ],
 )
-def test_capture_of_a_faulty_server_shows_the_fault(tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: str,
-                                                     operation: str, finding: tuple[str, str]) -> None:
+def test_capture_of_a_faulty_server_shows_the_fault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: str, operation: str, finding: tuple[str, str]
+) -> None:
     with ReferenceServer(fault=fault) as server:
         rec = Recorder(server.base_url)
         if fault == "ack-empty-list-404":
@@ -150,6 +194,10 @@ def test_capture_of_a_faulty_server_shows_the_fault(tmp_path: Path, capsys: pyte
             negotiate(rec)
     code, results = run_json(capsys, rec.har(tmp_path / "faulty.har"))
     assert code == 1
-    found = {(r["operation"].split()[0], f["rule"], f["path"]) for r in results for f in r["findings"]
-             if f["severity"] == "error"}
+    found = {
+        (r["operation"].split()[0], f["rule"], f["path"])
+        for r in results
+        for f in r["findings"]
+        if f["severity"] == "error"
+    }
     assert (operation, *finding) in found

@@ -32,19 +32,25 @@ def _files(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [("interflex", {"ats", "reference_server"}),
-                                                   ("reference_server", {"ats"})])
+@pytest.mark.parametrize(
+    ("package", "forbidden"), [("interflex", {"ats", "reference_server"}), ("reference_server", {"ats"})]
+)
 def test_lower_layers_do_not_import_upper_ones(package: str, forbidden: set[str]) -> None:
     files = _files(package)
     assert files
-    wrong = [f"{path.relative_to(ROOT)} imports {name}" for path in files for name, _ in _imports(path)
-             if name in forbidden]
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}" for path in files for name, _ in _imports(path) if name in forbidden
+    ]
     assert wrong == []
 
 
 def test_ats_imports_reference_server_only_lazily() -> None:
-    wrong = [str(path.relative_to(ROOT)) for path in _files("ats") for name, top in _imports(path)
-             if name == "reference_server" and top]
+    wrong = [
+        str(path.relative_to(ROOT))
+        for path in _files("ats")
+        for name, top in _imports(path)
+        if name == "reference_server" and top
+    ]
     assert wrong == []
 
 

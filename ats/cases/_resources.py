@@ -65,21 +65,29 @@ def post(api: Api, res: Resource, obj: dict[str, Any], track: bool = True) -> Ex
 
 def expect_posted(ex: Exchange, res: Resource, obj: dict[str, Any]) -> None:
     """201 (200 conforms) with an empty body, {} or the stored object (PROFILE 2, ST-10)."""
-    expect_status(ex, OPERATIONS_BY_ID[res.post].success, f"{res.post}, PROFILE 2",
-                  f"a valid {res.schema} is stored with 201 (200 conforms)")
+    expect_status(
+        ex,
+        OPERATIONS_BY_ID[res.post].success,
+        f"{res.post}, PROFILE 2",
+        f"a valid {res.schema} is stored with 201 (200 conforms)",
+    )
     if not ex.body.strip():
         return
     body = ex.json()
     if body == {}:
         return
     if not isinstance(body, dict):
-        raise Failure(f"PROFILE 2: a POST answers an empty body, {{}} or the stored object; {ex.describe()} "
-                      f"sent {ex.text[:200]!r}")
+        raise Failure(
+            f"PROFILE 2: a POST answers an empty body, {{}} or the stored object; {ex.describe()} "
+            f"sent {ex.text[:200]!r}"
+        )
     expect_schema(ex, res.schema, ref="ST-10")
     differences = same_object(obj, body)
     if differences:
-        raise Failure(f"PROFILE 2, ST-9: a POST that returns the stored object returns it field for field; "
-                      f"{ex.describe()} differs: {'; '.join(differences)}")
+        raise Failure(
+            f"PROFILE 2, ST-9: a POST that returns the stored object returns it field for field; "
+            f"{ex.describe()} differs: {'; '.join(differences)}"
+        )
 
 
 def listed(api: Api, res: Resource, as_: str | None = None, agg: str = "agg1") -> list[dict[str, Any]]:
@@ -93,8 +101,9 @@ def post_and_round_trip(api: Api, res: Resource, obj: dict[str, Any], readers: t
     expect_posted(post(api, res, obj), res, obj)
     for reader in readers or (None,):
         items = listed(api, res, as_=reader)
-        expect_round_trip(obj, items, res.id_field, ref=f"ST-9, {res.list}",
-                          where=f"{res.list} read by {reader or 'the owner'}")
+        expect_round_trip(
+            obj, items, res.id_field, ref=f"ST-9, {res.list}", where=f"{res.list} read by {reader or 'the owner'}"
+        )
 
 
 def duplicate_rejected(api: Api, res: Resource, obj: dict[str, Any]) -> None:
@@ -104,21 +113,28 @@ def duplicate_rejected(api: Api, res: Resource, obj: dict[str, Any]) -> None:
     ex = post(api, res, changed, track=False)
     expect_no_5xx(ex)
     expect_status(ex, 409, "ST-2", f"a {res.post} whose {res.id_field} is already stored answers 409")
-    expect_round_trip(obj, listed(api, res), res.id_field, ref="ST-2, ST-9",
-                      where=f"{res.list} after the rejected duplicate")
+    expect_round_trip(
+        obj, listed(api, res), res.id_field, ref="ST-2, ST-9", where=f"{res.list} after the rejected duplicate"
+    )
 
 
 def delete_removes(api: Api, res: Resource, obj: dict[str, Any]) -> None:
     """DELETE answers 204 (200 conforms) and the object is gone from the list (ST-9)."""
     expect_posted(post(api, res, obj), res, obj)
     ex = api.call(res.delete, as_=res.owner, path=res.path(api, obj_id=obj[res.id_field]))
-    expect_status(ex, OPERATIONS_BY_ID[res.delete].success, f"{res.delete}, PROFILE 2",
-                  "a stored object is deleted with 204 (200 conforms)")
+    expect_status(
+        ex,
+        OPERATIONS_BY_ID[res.delete].success,
+        f"{res.delete}, PROFILE 2",
+        "a stored object is deleted with 204 (200 conforms)",
+    )
     if ex.status == 200 and ex.body.strip() and ex.json() != {}:
         raise Failure(f"PROFILE 2: a 200 DELETE may carry {{}} only; {ex.describe()} sent {ex.text[:200]!r}")
     if find(listed(api, res), res.id_field, obj[res.id_field]) is not None:
-        raise Failure(f"ST-9: after DELETE the object is gone from the list; {res.id_field} "
-                      f"{obj[res.id_field]!r} is still listed by {res.list}")
+        raise Failure(
+            f"ST-9: after DELETE the object is gone from the list; {res.id_field} "
+            f"{obj[res.id_field]!r} is still listed by {res.list}"
+        )
 
 
 def delete_unknown(api: Api, res: Resource) -> None:
@@ -134,5 +150,6 @@ def empty_list(api: Api, res: Resource, path: dict[str, str], as_: str) -> None:
     expect_status(ex, 200, "ST-6", f"{res.list} for an entity with no objects answers 200 []")
     body = ex.json()
     if body != []:
-        raise Failure(f"ST-6: {res.list} for an entity with no objects answers []; {ex.describe()} sent "
-                      f"{ex.text[:200]!r}")
+        raise Failure(
+            f"ST-6: {res.list} for an entity with no objects answers []; {ex.describe()} sent {ex.text[:200]!r}"
+        )

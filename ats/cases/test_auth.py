@@ -15,15 +15,24 @@ RESOURCE_OPS = [op for op in OPERATIONS if op.action not in ("token", "refresh")
 
 def _password_form(api: Api, role: str = "dso", **changes: str | None) -> dict[str, str]:
     account = api.account(role)
-    form = {"grant_type": "password", "username": account.username, "password": account.password,
-            "client_id": api.ixit.client_id, "client_secret": api.ixit.client_secret}
+    form = {
+        "grant_type": "password",
+        "username": account.username,
+        "password": account.password,
+        "client_id": api.ixit.client_id,
+        "client_secret": api.ixit.client_secret,
+    }
     form.update(changes)
     return {k: v for k, v in form.items() if v is not None}
 
 
 def _refresh_form(api: Api, token: str | None, **changes: str | None) -> dict[str, str]:
-    form = {"grant_type": "refresh_token", "refresh_token": token, "client_id": api.ixit.client_id,
-            "client_secret": api.ixit.client_secret}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": token,
+        "client_id": api.ixit.client_id,
+        "client_secret": api.ixit.client_secret,
+    }
     form.update(changes)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -58,7 +67,7 @@ def test_token_fields_and_types(api: Api) -> None:
         raise Failure(f"AU-1: A1 answers a TokenResponse object; {ex.describe()} sent {ex.text[:200]!r}")
     problems = []
     if not isinstance(body.get("token_type"), str) or body["token_type"].lower() != "bearer":
-        problems.append(f"token_type is {body.get('token_type')!r}, not \"bearer\"")
+        problems.append(f'token_type is {body.get("token_type")!r}, not "bearer"')
     expires = body.get("expires_in")
     if not isinstance(expires, int) or isinstance(expires, bool) or expires <= 0:
         problems.append(f"expires_in is {expires!r}, not an integer > 0")
@@ -66,8 +75,10 @@ def test_token_fields_and_types(api: Api) -> None:
         if not isinstance(body.get(field), str) or not body[field]:
             problems.append(f"{field} is not a non-empty string")
     if problems:
-        raise Failure(f"AU-1: a TokenResponse has token_type bearer, integer expires_in > 0 and string tokens; "
-                      f"A1 answered: {'; '.join(problems)}")
+        raise Failure(
+            f"AU-1: a TokenResponse has token_type bearer, integer expires_in > 0 and string tokens; "
+            f"A1 answered: {'; '.join(problems)}"
+        )
 
 
 @pytest.mark.case("IFX-AUTH-003")
@@ -113,8 +124,10 @@ def test_missing_parameter(api: Api, missing: str) -> None:
 
 
 @pytest.mark.case("IFX-AUTH-008")
-@pytest.mark.parametrize(("op", "grant"), [("A1", "client_credentials"), ("A1", "refresh_token"),
-                                           ("A2", "password"), ("A2", "authorization_code")])
+@pytest.mark.parametrize(
+    ("op", "grant"),
+    [("A1", "client_credentials"), ("A1", "refresh_token"), ("A2", "password"), ("A2", "authorization_code")],
+)
 def test_unsupported_grant_type(api: Api, op: str, grant: str) -> None:
     """AU-3: a grant type other than password at A1 / refresh_token at A2 -> unsupported_grant_type."""
     if op == "A1":
@@ -172,8 +185,9 @@ def test_missing_bearer(api: Api, op: Operation) -> None:
 
 
 @pytest.mark.case("IFX-AUTH-013")
-@pytest.mark.parametrize("value", ["Bearer", "Bearer ", "Basic ZHNvMTpzZWNyZXQ=", "Token abc", "Bearer a b c",
-                                   "bearer-without-scheme"])
+@pytest.mark.parametrize(
+    "value", ["Bearer", "Bearer ", "Basic ZHNvMTpzZWNyZXQ=", "Token abc", "Bearer a b c", "bearer-without-scheme"]
+)
 def test_malformed_authorization(api: Api, value: str) -> None:
     """AU-4: a malformed Authorization header -> 401 (400 conforms)."""
     ex = api.call("R3", auth_header=value)

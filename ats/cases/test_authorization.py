@@ -27,38 +27,76 @@ CELLS: dict[str, list[tuple[str, str, bool]]] = {
     "R2": [("dso", "agg1", ALLOW), ("agg1", "agg1", DENY), ("agg2", "agg1", DENY)],
     "R3": [("dso", "agg1", ALLOW), ("agg1", "agg1", ALLOW), ("agg2", "agg1", ALLOW)],
     "R4": [("dso", "agg1", ALLOW), ("agg1", "agg1", DENY), ("agg2", "agg1", DENY)],
-    "O1": [("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW), ("dso", "agg1", DENY), ("agg2", "agg1", DENY),
-           ("agg1", "agg2", DENY)],
-    "O2": [("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW), ("dso", "agg1", DENY), ("agg2", "agg1", DENY),
-           ("agg1", "agg2", DENY)],
+    "O1": [
+        ("agg1", "agg1", ALLOW),
+        ("agg2", "agg2", ALLOW),
+        ("dso", "agg1", DENY),
+        ("agg2", "agg1", DENY),
+        ("agg1", "agg2", DENY),
+    ],
+    "O2": [
+        ("agg1", "agg1", ALLOW),
+        ("agg2", "agg2", ALLOW),
+        ("dso", "agg1", DENY),
+        ("agg2", "agg1", DENY),
+        ("agg1", "agg2", DENY),
+    ],
     "O3": [("dso", "agg1", ALLOW), ("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW)],
     "O4": [("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW), ("dso", "agg1", DENY), ("agg2", "agg1", DENY)],
     "V1": [("dso", "agg1", ALLOW), ("agg1", "agg1", DENY), ("agg2", "agg1", DENY)],
     "V2": [("dso", "agg1", ALLOW), ("dso", "agg2", ALLOW), ("agg1", "agg1", DENY), ("agg2", "agg1", DENY)],
-    "V3": [("dso", "agg1", ALLOW), ("dso", "agg2", ALLOW), ("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW),
-           ("agg2", "agg1", DENY), ("agg1", "agg2", DENY)],
+    "V3": [
+        ("dso", "agg1", ALLOW),
+        ("dso", "agg2", ALLOW),
+        ("agg1", "agg1", ALLOW),
+        ("agg2", "agg2", ALLOW),
+        ("agg2", "agg1", DENY),
+        ("agg1", "agg2", DENY),
+    ],
     "V4": [("dso", "agg1", ALLOW), ("agg1", "agg1", DENY), ("agg2", "agg1", DENY)],
 }
 for _family in ("K", "N"):
-    CELLS[f"{_family}1"] = [("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW), ("dso", "agg1", DENY),
-                            ("agg2", "agg1", DENY)]
-    CELLS[f"{_family}2"] = [("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW), ("dso", "agg1", DENY),
-                            ("agg2", "agg1", DENY)]
-    CELLS[f"{_family}3"] = [("agg1", "agg1", ALLOW), ("dso", "agg1", ALLOW), ("dso", "agg2", ALLOW),
-                            ("agg2", "agg1", DENY)]
-    CELLS[f"{_family}4"] = [("agg1", "agg1", ALLOW), ("agg2", "agg2", ALLOW), ("dso", "agg1", DENY),
-                            ("agg2", "agg1", DENY)]
+    CELLS[f"{_family}1"] = [
+        ("agg1", "agg1", ALLOW),
+        ("agg2", "agg2", ALLOW),
+        ("dso", "agg1", DENY),
+        ("agg2", "agg1", DENY),
+    ]
+    CELLS[f"{_family}2"] = [
+        ("agg1", "agg1", ALLOW),
+        ("agg2", "agg2", ALLOW),
+        ("dso", "agg1", DENY),
+        ("agg2", "agg1", DENY),
+    ]
+    CELLS[f"{_family}3"] = [
+        ("agg1", "agg1", ALLOW),
+        ("dso", "agg1", ALLOW),
+        ("dso", "agg2", ALLOW),
+        ("agg2", "agg1", DENY),
+    ]
+    CELLS[f"{_family}4"] = [
+        ("agg1", "agg1", ALLOW),
+        ("agg2", "agg2", ALLOW),
+        ("dso", "agg1", DENY),
+        ("agg2", "agg1", DENY),
+    ]
 
-SHORT = {"FlexibilityRequest": "request", "FlexibilityOffer": "offer", "FlexibilityActivation": "activation",
-         "FlexibilityActivationAck": "ack", "FlexibilityActivationNack": "nack"}
-ID_PARAMS = {"request": "requestId", "offer": "offerId", "activation": "activationId", "ack": "ackId",
-             "nack": "nackId"}
+SHORT = {
+    "FlexibilityRequest": "request",
+    "FlexibilityOffer": "offer",
+    "FlexibilityActivation": "activation",
+    "FlexibilityActivationAck": "ack",
+    "FlexibilityActivationNack": "nack",
+}
+ID_PARAMS = {"request": "requestId", "offer": "offerId", "activation": "activationId", "ack": "ackId", "nack": "nackId"}
 
 
 def cells(op_id: str) -> pytest.MarkDecorator:
     """Parametrize a test over the cells of one operation, with readable ids."""
-    ids = [f"{role}-on-{agg if 'agg' in OPERATIONS_BY_ID[op_id].path_params else 'dso'}-"
-           f"{'allowed' if ok else 'denied'}" for role, agg, ok in CELLS[op_id]]
+    ids = [
+        f"{role}-on-{agg if 'agg' in OPERATIONS_BY_ID[op_id].path_params else 'dso'}-{'allowed' if ok else 'denied'}"
+        for role, agg, ok in CELLS[op_id]
+    ]
     return pytest.mark.parametrize(("role", "agg", "allowed"), CELLS[op_id], ids=ids)
 
 
@@ -116,21 +154,29 @@ def check_cell(api: Api, op_id: str, role: str, agg: str, allowed: bool) -> None
     if not allowed:
         expect_status(ex, 403, "AU-5", f"{who} is not allowed by section 2 and must answer 403")
         if op.action == "delete" and obj_id not in listed_ids(api, kind, agg):
-            raise Failure(f"AU-5: a denied DELETE must not delete; {who} answered 403 but {obj_id!r} is no "
-                          f"longer listed")
+            raise Failure(
+                f"AU-5: a denied DELETE must not delete; {who} answered 403 but {obj_id!r} is no longer listed"
+            )
         if op.action == "post" and body[ID_FIELDS[op.kind]] in listed_ids(api, kind, agg):
-            raise Failure(f"AU-5: a denied POST must not store; {who} answered 403 but "
-                          f"{body[ID_FIELDS[op.kind]]!r} is listed")
+            raise Failure(
+                f"AU-5: a denied POST must not store; {who} answered 403 but {body[ID_FIELDS[op.kind]]!r} is listed"
+            )
         return
-    expect_status(ex, op.success, f"{op_id}, P-08", f"{who} is allowed by section 2 and must succeed "
-                  f"({' or '.join(map(str, sorted(op.success)))})")
+    expect_status(
+        ex,
+        op.success,
+        f"{op_id}, P-08",
+        f"{who} is allowed by section 2 and must succeed ({' or '.join(map(str, sorted(op.success)))})",
+    )
     if op.action == "list":
         items = ex.json()
         id_field = ID_FIELDS[op.kind]
         missing = [obj_id for obj_id in expected if find(items, id_field, obj_id) is None]
         if missing:
-            raise Failure(f"{op_id}, P-08: {who} must see {', '.join(missing)} (section 2: "
-                                 f"{op.access}); they are missing from the {len(items)} listed objects")
+            raise Failure(
+                f"{op_id}, P-08: {who} must see {', '.join(missing)} (section 2: "
+                f"{op.access}); they are missing from the {len(items)} listed objects"
+            )
     elif op.action == "delete" and obj_id in listed_ids(api, kind, agg):
         raise Failure(f"ST-9: after {who} answered {ex.status}, {obj_id!r} is still listed")
 

@@ -43,9 +43,11 @@ def check_filtered(api: Api, kind: str, ids: list[str], valid_at: str, expected:
         present = find(items, ID_FIELD[kind], obj_id) is not None
         if present != wanted:
             verb = "must be returned" if wanted else "must not be returned"
-            raise Failure(f"DF-1: with valid_at={valid_at}, only objects whose deadline >= valid_at are returned; "
-                          f"{LIST_OP[kind]} {'omitted' if wanted else 'returned'} {obj_id!r} (deadline in {label}), "
-                          f"which {verb}")
+            raise Failure(
+                f"DF-1: with valid_at={valid_at}, only objects whose deadline >= valid_at are returned; "
+                f"{LIST_OP[kind]} {'omitted' if wanted else 'returned'} {obj_id!r} (deadline in {label}), "
+                f"which {verb}"
+            )
 
 
 @pytest.mark.case("IFX-DATE-001")
@@ -57,8 +59,10 @@ def test_filter_by_deadline(api: Api, kind: str) -> None:
     items = api.list(kind, as_="dso")
     missing = [i for i in ids if find(items, ID_FIELD[kind], i) is None]
     if missing:
-        raise Failure(f"DF-1, ST-9: without valid_at every stored object is returned; {LIST_OP[kind]} omitted "
-                      f"{', '.join(missing)}")
+        raise Failure(
+            f"DF-1, ST-9: without valid_at every stored object is returned; {LIST_OP[kind]} omitted "
+            f"{', '.join(missing)}"
+        )
 
 
 @pytest.mark.case("IFX-DATE-002")
@@ -74,15 +78,25 @@ def test_filter_offsets(api: Api, kind: str) -> None:
     check_filtered(api, kind, ids, utc, (True, True, True))
 
 
-BAD_VALUES = ["yesterday", "2030-02-30T00:00:00Z", "2030-01-01T00:00:00", "2030-01-01", "2030-01-01 00:00:00Z",
-              "2030-01-01T00:00:00+0100", "1893456000"]
+BAD_VALUES = [
+    "yesterday",
+    "2030-02-30T00:00:00Z",
+    "2030-01-01T00:00:00",
+    "2030-01-01",
+    "2030-01-01 00:00:00Z",
+    "2030-01-01T00:00:00+0100",
+    "1893456000",
+]
 
 
 def expect_rejected(api: Api, kind: str, query: list[tuple[str, str]] | None, what: str, raw: str = "") -> None:
     """FAIL unless the list answers 400 (422 conforms) for this `valid_at`."""
     if raw:
-        path = "/dsos/{}/flexibilityRequests".format(api.entity("dso")) if kind == "request" else \
-            "/aggregators/flexibilityOffers"
+        path = (
+            "/dsos/{}/flexibilityRequests".format(api.entity("dso"))
+            if kind == "request"
+            else "/aggregators/flexibilityOffers"
+        )
         ex = api.raw("GET", path + raw, as_="dso")
     else:
         ex = api.call(LIST_OP[kind], as_="dso", query=query)

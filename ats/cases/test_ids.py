@@ -18,7 +18,7 @@ def _new_id(api: Api, op_id: str) -> str:
     op = next(o for o in GETTERS if o.id == op_id)
     ex = api.call(op_id)  # status, Content-Type, IdResponse schema and id field are checked by the call
     if ex.status != 200:
-        raise Failure(f"{op_id}, P-05: the id getter answers 200 {{\"{ID_FIELDS[op.kind]}\": ...}}; {ex.describe()}")
+        raise Failure(f'{op_id}, P-05: the id getter answers 200 {{"{ID_FIELDS[op.kind]}": ...}}; {ex.describe()}')
     value = ex.json()[ID_FIELDS[op.kind]]
     if not is_valid_id(value):
         raise Failure(f"{op_id}, PROFILE 4: the returned id must match the id pattern; got {value!r}")
@@ -39,8 +39,10 @@ def test_ids_are_fresh(api: Api, op_id: str) -> None:
     seen: list[str] = [_new_id(api, op_id) for _ in range(CALLS)]
     repeated = sorted({v for v in seen if seen.count(v) > 1})
     if repeated:
-        raise Failure(f"ID-1: each id returned by {op_id} is new; {CALLS} calls returned {len(set(seen))} distinct "
-                      f"ids, repeated: {repeated[:5]}")
+        raise Failure(
+            f"ID-1: each id returned by {op_id} is new; {CALLS} calls returned {len(set(seen))} distinct "
+            f"ids, repeated: {repeated[:5]}"
+        )
 
 
 @pytest.mark.case("IFX-IDS-003")
@@ -54,16 +56,23 @@ def test_fetched_id_can_be_used(api: Api, op_id: str) -> None:
     expect_posted(post(api, res, obj), res, obj)
     following = _new_id(api, op_id)
     if following == obj[res.id_field]:
-        raise Failure(f"ID-1: an id getter never returns the id of a stored object; {op_id} returned "
-                      f"{following!r} again after an object with it was stored")
+        raise Failure(
+            f"ID-1: an id getter never returns the id of a stored object; {op_id} returned "
+            f"{following!r} again after an object with it was stored"
+        )
 
 
 @pytest.mark.case("IFX-IDS-004")
 @pytest.mark.parametrize("op_id", ["O1", "K1", "N1"])
 def test_ids_are_unique_across_aggregators(api: Api, op_id: str) -> None:
     """ID-1, PROFILE 2: ids are unique per kind across all paths, so two aggregators never get the same id."""
-    seen = [api.call(op_id, path={"agg": api.entity(role)}).json()[ID_FIELDS[OPERATIONS_BY_ID[op_id].kind]]
-            for role in ("agg1", "agg2") for _ in range(CALLS // 2)]
+    seen = [
+        api.call(op_id, path={"agg": api.entity(role)}).json()[ID_FIELDS[OPERATIONS_BY_ID[op_id].kind]]
+        for role in ("agg1", "agg2")
+        for _ in range(CALLS // 2)
+    ]
     if len(set(seen)) != len(seen):
-        raise Failure(f"ID-1: ids are unique per kind across all paths; {op_id} for agg1 and agg2 returned "
-                      f"{len(seen)} ids with repeats: {sorted({v for v in seen if seen.count(v) > 1})[:5]}")
+        raise Failure(
+            f"ID-1: ids are unique per kind across all paths; {op_id} for agg1 and agg2 returned "
+            f"{len(seen)} ids with repeats: {sorted({v for v in seen if seen.count(v) > 1})[:5]}"
+        )

@@ -56,12 +56,19 @@ def negotiate(api: Api, ending: str) -> None:
     # 2. Both aggregators read it and answer with an offer referring to it (P-03).
     offers = {}
     for agg in AGGS:
-        expect_round_trip(request, api.list("request", as_=agg), "request_id", "NG-1, R3",
-                          f"R3 as read by {agg}")
+        expect_round_trip(request, api.list("request", as_=agg), "request_id", "NG-1, R3", f"R3 as read by {agg}")
         power, price = SCENARIOS[ending][agg]
-        offer = api.build("offer", offer_id=new_id(api, "O1", agg, agg), entity_id=api.entity(agg),
-                          request_id=request["request_id"], region_id=request["region_id"], unit=request["unit"],
-                          duration=request["duration"], flexible_power=power, flex_price=price)
+        offer = api.build(
+            "offer",
+            offer_id=new_id(api, "O1", agg, agg),
+            entity_id=api.entity(agg),
+            request_id=request["request_id"],
+            region_id=request["region_id"],
+            unit=request["unit"],
+            duration=request["duration"],
+            flexible_power=power,
+            flex_price=price,
+        )
         post(api, "O2", agg, offer, "offer", agg)
         offers[agg] = offer
     # 3. The DSO finds the offers answering its request in O3 and activates the cheapest feasible one.
@@ -69,9 +76,11 @@ def negotiate(api: Api, ending: str) -> None:
     answering = [o for o in listed if o.get("request_id") == request["request_id"]]
     for agg, offer in offers.items():
         if find(answering, "offer_id", offer["offer_id"]) is None:
-            raise Failure(f"NG-1, P-03: the DSO finds the offers answering its request in O3 by request_id; the "
-                          f"offer {offer['offer_id']!r} of {agg} posted with request_id {request['request_id']!r} "
-                          f"is not among them ({len(answering)} listed offers carry that request_id)")
+            raise Failure(
+                f"NG-1, P-03: the DSO finds the offers answering its request in O3 by request_id; the "
+                f"offer {offer['offer_id']!r} of {agg} posted with request_id {request['request_id']!r} "
+                f"is not among them ({len(answering)} listed offers carry that request_id)"
+            )
         expect_round_trip(offer, answering, "offer_id", "NG-1, O3, P-03", "O3 as read by the DSO")
     feasible = [o for o in answering if o["flexible_power"] > 0 and o["unit"] == request["unit"]]
     chosen = min(feasible, key=lambda o: o["flex_price"])
@@ -80,12 +89,20 @@ def negotiate(api: Api, ending: str) -> None:
     activation = activation_body(api, chosen, activation_id=new_id(api, "V1", "dso"))
     post(api, "V2", "dso", activation, "activation", winner)
     # 4. The winner reads its activation and answers; the loser has none.
-    expect_round_trip(activation, api.list("activation", as_=winner, agg=winner), "activation_id", "NG-1, V3",
-                      f"V3 as read by the winner {winner}")
+    expect_round_trip(
+        activation,
+        api.list("activation", as_=winner, agg=winner),
+        "activation_id",
+        "NG-1, V3",
+        f"V3 as read by the winner {winner}",
+    )
     theirs = api.list("activation", as_=loser, agg=loser)
     ours = {o["offer_id"] for o in offers.values()}
-    stray = [a.get("activation_id") for a in theirs if a.get("offer_id") in ours
-             or a.get("activation_id") == activation["activation_id"]]
+    stray = [
+        a.get("activation_id")
+        for a in theirs
+        if a.get("offer_id") in ours or a.get("activation_id") == activation["activation_id"]
+    ]
     if stray:
         raise Failure(f"NG-1: the losing aggregator {loser} receives no activation; V3 lists {stray} for it")
     answer_op = {"ack": ("K1", "K2", "K3", "K4"), "nack": ("N1", "N2", "N3", "N4")}[ending]
@@ -94,8 +111,13 @@ def negotiate(api: Api, ending: str) -> None:
         answer["reason"] = "cannot deliver at the activation time"
     post(api, answer_op[1], winner, answer, ending, winner)
     # 5. The DSO reads the answer; every party deletes what it created.
-    expect_round_trip(answer, api.list(ending, as_="dso", agg=winner), f"{ending}_id", f"NG-1, {answer_op[2]}",
-                      f"{answer_op[2]} as read by the DSO")
+    expect_round_trip(
+        answer,
+        api.list(ending, as_="dso", agg=winner),
+        f"{ending}_id",
+        f"NG-1, {answer_op[2]}",
+        f"{answer_op[2]} as read by the DSO",
+    )
     delete(api, answer_op[3], winner, ending, answer[f"{ending}_id"], winner)
     delete(api, "V4", "dso", "activation", activation["activation_id"], winner)
     for agg, offer in offers.items():
@@ -129,5 +151,4 @@ def test_zero_power_offer(api: Api) -> None:
     """Finding 002: an aggregator that cannot help posts an offer of power 0; the DSO sees it as such."""
     request = api.create_request()
     offer = api.create_offer("agg2", request_id=request["request_id"], flexible_power=0, flex_price=0)
-    expect_round_trip(offer, api.list("offer", as_="dso"), "offer_id", "NG-1, O3, finding 002",
-                      "O3 as read by the DSO")
+    expect_round_trip(offer, api.list("offer", as_="dso"), "offer_id", "NG-1, O3, finding 002", "O3 as read by the DSO")

@@ -30,8 +30,11 @@ def test_post_offer(api: Api) -> None:
 @pytest.mark.parametrize("offset", ["+01:00", "Z", "-03:30", "+05:45"])
 def test_offer_round_trip_keeps_offsets(api: Api, offset: str) -> None:
     """ST-9, P-01, O3: times are returned exactly as posted, with their offset; numbers as numbers."""
-    times = {"timestamp": f"2026-03-29T01:30:00{offset}", "deadline": f"2099-10-25T02:30:00{offset}",
-             "activation_time": f"2099-10-25T02:45:00{offset}"}
+    times = {
+        "timestamp": f"2026-03-29T01:30:00{offset}",
+        "deadline": f"2099-10-25T02:30:00{offset}",
+        "activation_time": f"2099-10-25T02:45:00{offset}",
+    }
     obj = api.prepare("offer", flex_price=0.07, granularity=2.5, **times)
     post_and_round_trip(api, RES, obj, readers=("dso", "agg1"))
 

@@ -59,9 +59,13 @@ def test_pl1_boundary(api: Api, kind: str) -> None:
     extra = {"activation_time": at(3)} if kind == "offer" else {}
     local, utc = same_instant_pair()
     same = at(1)
-    results = [("deadline == timestamp", post(api, kind, api.build(kind, timestamp=same, deadline=same, **extra))),
-               (f"timestamp {local}, deadline {utc}",
-                post(api, kind, api.build(kind, timestamp=local, deadline=utc, **extra)))]
+    results = [
+        ("deadline == timestamp", post(api, kind, api.build(kind, timestamp=same, deadline=same, **extra))),
+        (
+            f"timestamp {local}, deadline {utc}",
+            post(api, kind, api.build(kind, timestamp=local, deadline=utc, **extra)),
+        ),
+    ]
     expect_all(results, ACCEPTED, "PL-1", "a deadline equal (as an instant) to the timestamp is plausible")
 
 
@@ -73,8 +77,12 @@ def test_pl2_activation_before_timestamp(api: Api, kind: str) -> None:
         body = api.build("offer", timestamp=at(2), deadline=at(3), activation_time=at(1))
     else:
         body = activation_body(api, api.create_offer("agg1"), timestamp=at(2), activation_time=at(1))
-    expect_all([("activation_time 1 h before timestamp", post(api, kind, body))], REJECTED, "PL-2",
-               "activation_time >= timestamp")
+    expect_all(
+        [("activation_time 1 h before timestamp", post(api, kind, body))],
+        REJECTED,
+        "PL-2",
+        "activation_time >= timestamp",
+    )
 
 
 @pytest.mark.case("IFX-PLAUS-004")
@@ -85,8 +93,10 @@ def test_pl2_boundary(api: Api, kind: str) -> None:
     same = at(1)
     offer = api.create_offer("agg1") if kind == "activation" else None
     results = []
-    for label, ts, act in (("activation_time == timestamp", same, same),
-                           (f"timestamp {local}, activation_time {utc}", local, utc)):
+    for label, ts, act in (
+        ("activation_time == timestamp", same, same),
+        (f"timestamp {local}, activation_time {utc}", local, utc),
+    ):
         if offer is None:
             body = api.build("offer", timestamp=ts, deadline=at(2), activation_time=act)
         else:
@@ -132,8 +142,13 @@ def test_pl4_foreign_entity(api: Api) -> None:
 @pytest.mark.case("IFX-PLAUS-008")
 def test_pl4_boundary(api: Api) -> None:
     """PL-4 boundary: each aggregator's offer with its own entity_id passes."""
-    results = [(f"{agg} posts an offer with entity_id {api.entity(agg)}",
-                post(api, "offer", api.build("offer", entity_id=api.entity(agg)), agg=agg)) for agg in ("agg1", "agg2")]
+    results = [
+        (
+            f"{agg} posts an offer with entity_id {api.entity(agg)}",
+            post(api, "offer", api.build("offer", entity_id=api.entity(agg)), agg=agg),
+        )
+        for agg in ("agg1", "agg2")
+    ]
     expect_all(results, ACCEPTED, "PL-4", "an offer whose entity_id is its path's {agg} is plausible")
 
 
@@ -162,9 +177,10 @@ def test_pl5_activation_not_matching_offer(api: Api) -> None:
 def test_pl5_boundary(api: Api) -> None:
     """PL-5 boundary: an activation of the offer's full power, or of less, passes."""
     offer = api.create_offer("agg1", flexible_power=50, granularity=5)
-    results = [("flexible_power == the offer's", post(api, "activation", activation_body(api, offer))),
-               ("flexible_power below the offer's",
-                post(api, "activation", activation_body(api, offer, flexible_power=20)))]
+    results = [
+        ("flexible_power == the offer's", post(api, "activation", activation_body(api, offer))),
+        ("flexible_power below the offer's", post(api, "activation", activation_body(api, offer, flexible_power=20))),
+    ]
     expect_all(results, ACCEPTED, "PL-5", "an activation within its offer is plausible")
 
 
@@ -183,8 +199,9 @@ def test_pl6_boundary(api: Api, kind: str) -> None:
     """PL-6 boundary: an old timestamp with a deadline still ahead passes."""
     extra = {"activation_time": at(-24)} if kind == "offer" else {}
     ex = post(api, kind, api.build(kind, timestamp=at(-24), deadline=at(1), **extra))
-    expect_all([("timestamp one day ago, deadline in 1 h", ex)], ACCEPTED, "PL-6",
-               "only the deadline must not be in the past")
+    expect_all(
+        [("timestamp one day ago, deadline in 1 h", ex)], ACCEPTED, "PL-6", "only the deadline must not be in the past"
+    )
 
 
 @pytest.mark.case("IFX-PLAUS-013")
@@ -195,13 +212,19 @@ def test_pl7_answer_without_activation(api: Api, kind: str) -> None:
     other_activation = api.create_activation("agg1")
     not_activated = api.create_offer("agg1")
     variants = [
-        ("offer of agg1 without activation", answer_body(api, kind, activation, offer_id=not_activated["offer_id"]),
-         "agg1"),
+        (
+            "offer of agg1 without activation",
+            answer_body(api, kind, activation, offer_id=not_activated["offer_id"]),
+            "agg1",
+        ),
         ("offer_id never stored", answer_body(api, kind, activation, offer_id=api.new_id("off")), "agg1"),
         ("agg2 answers an activation to agg1", answer_body(api, kind, activation), "agg2"),
         ("activation_id never stored", answer_body(api, kind, activation, activation_id=api.new_id("act")), "agg1"),
-        ("activation_id of another offer's activation",
-         answer_body(api, kind, activation, activation_id=other_activation["activation_id"]), "agg1"),
+        (
+            "activation_id of another offer's activation",
+            answer_body(api, kind, activation, activation_id=other_activation["activation_id"]),
+            "agg1",
+        ),
     ]
     results = [(label, post(api, kind, body, agg=agg)) for label, body, agg in variants]
     expect_all(results, REJECTED, "PL-7", f"a {kind.upper()} answers an activation to {{agg}}")
@@ -214,6 +237,8 @@ def test_pl7_boundary(api: Api, kind: str) -> None:
     activation = api.create_activation("agg1")
     without = answer_body(api, kind, activation)
     del without["activation_id"]
-    results = [("matching activation_id", post(api, kind, answer_body(api, kind, activation))),
-               ("no activation_id (optional, P-04)", post(api, kind, without))]
+    results = [
+        ("matching activation_id", post(api, kind, answer_body(api, kind, activation))),
+        ("no activation_id (optional, P-04)", post(api, kind, without)),
+    ]
     expect_all(results, ACCEPTED, "PL-7", f"a {kind.upper()} of an activation to {{agg}} is plausible")

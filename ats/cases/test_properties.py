@@ -43,9 +43,15 @@ from interflex.profile import ID_FIELDS, OPERATIONS_BY_ID, SCHEMA_FILES
 from interflex.validation import is_valid, validate
 
 MAX_NUMBER = 1_000_000
-OFFSETS = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=2)),
-           timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)),
-           timezone(timedelta(hours=-9, minutes=-30)), timezone(timedelta(hours=14))]
+OFFSETS = [
+    UTC,
+    timezone(timedelta(hours=1)),
+    timezone(timedelta(hours=2)),
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=5, minutes=30)),
+    timezone(timedelta(hours=-9, minutes=-30)),
+    timezone(timedelta(hours=14)),
+]
 
 
 @cache
@@ -71,8 +77,10 @@ def schema_objects(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     """
     schema = resolved_schema(kind)
     fields = {name: from_schema(prop, allow_x00=False) for name, prop in schema["properties"].items()}
-    return st.fixed_dictionaries({k: fields[k] for k in schema["required"]},
-                                 optional={k: v for k, v in fields.items() if k not in schema["required"]})
+    return st.fixed_dictionaries(
+        {k: fields[k] for k in schema["required"]},
+        optional={k: v for k, v in fields.items() if k not in schema["required"]},
+    )
 
 
 def rfc3339(moment: datetime, tz: timezone) -> str:
@@ -89,17 +97,23 @@ def plausible(draw: st.DrawFn, kind: str, context: dict[str, Any]) -> dict[str, 
     start = now - timedelta(seconds=draw(st.integers(0, 86_400)))
     obj["timestamp"] = rfc3339(start, draw(st.sampled_from(OFFSETS)))
     if kind in ("request", "offer"):
-        obj["deadline"] = rfc3339(now + timedelta(seconds=draw(st.integers(3_600, 30 * 86_400))),
-                                  draw(st.sampled_from(OFFSETS)))
+        obj["deadline"] = rfc3339(
+            now + timedelta(seconds=draw(st.integers(3_600, 30 * 86_400))), draw(st.sampled_from(OFFSETS))
+        )
     if "activation_time" in obj or kind != "request":
-        obj["activation_time"] = rfc3339(start + timedelta(seconds=draw(st.integers(0, 7 * 86_400))),
-                                         draw(st.sampled_from(OFFSETS)))
+        obj["activation_time"] = rfc3339(
+            start + timedelta(seconds=draw(st.integers(0, 7 * 86_400))), draw(st.sampled_from(OFFSETS))
+        )
     if kind == "offer":
         obj["entity_id"] = context["agg"]
     if kind == "activation":
         offer = context["offer"]
-        obj.update(offer_id=offer["offer_id"], unit=offer["unit"], currency=offer["currency"],
-                   flexible_power=min(obj["flexible_power"], offer["flexible_power"]))
+        obj.update(
+            offer_id=offer["offer_id"],
+            unit=offer["unit"],
+            currency=offer["currency"],
+            flexible_power=min(obj["flexible_power"], offer["flexible_power"]),
+        )
     if kind in ("ack", "nack"):
         obj["offer_id"] = context["activation"]["offer_id"]
         if "activation_id" in obj:
@@ -130,10 +144,15 @@ def post(api: Api, kind: str, obj: dict[str, Any]) -> Exchange:
 
 def property_settings(examples: int) -> settings:
     """Derandomized, no deadline, no shrinking, no example database (evidence is the HTTP record)."""
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-                    phases=(Phase.explicit, Phase.generate), report_multiple_bugs=False,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.function_scoped_fixture])
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    )
 
 
 def check_round_trips(api: Api, kind: str, examples: int) -> None:
@@ -147,11 +166,20 @@ def check_round_trips(api: Api, kind: str, examples: int) -> None:
     def run(obj: dict[str, Any]) -> None:
         obj = {**obj, id_field: api.new_id(kind)}
         ex = post(api, kind, obj)
-        expect_status(ex, op.success, f"ST-9, {op.id}", f"a valid, plausible {FULL[kind]} is accepted "
-                      f"(generated: {json.dumps(obj)[:400]})")
+        expect_status(
+            ex,
+            op.success,
+            f"ST-9, {op.id}",
+            f"a valid, plausible {FULL[kind]} is accepted (generated: {json.dumps(obj)[:400]})",
+        )
         lister = "dso" if kind in ("request", "activation") else "agg1"
-        expect_round_trip(obj, api.list(kind, as_=lister, agg="agg1"), id_field, "ST-9",
-                          f"the list of {FULL[kind]} as read by {lister}")
+        expect_round_trip(
+            obj,
+            api.list(kind, as_=lister, agg="agg1"),
+            id_field,
+            "ST-9",
+            f"the list of {FULL[kind]} as read by {lister}",
+        )
 
     run()
 
@@ -240,7 +268,9 @@ def test_mutated_objects_rejected(api: Api, ats_examples: int, kind: str) -> Non
         ex = post(api, kind, body)
         if ex.status not in (400, 422):
             refs = "ST-1, ST-7" if ex.status >= 500 else "ST-1"
-            raise Failure(f"{refs}: a {FULL[kind]} with one invalid field ({change[0]}) is rejected with 400 or "
-                          f"422; {ex.describe()} ({ex.text[:200]!r}); body {json.dumps(body)[:300]}")
+            raise Failure(
+                f"{refs}: a {FULL[kind]} with one invalid field ({change[0]}) is rejected with 400 or "
+                f"422; {ex.describe()} ({ex.text[:200]!r}); body {json.dumps(body)[:300]}"
+            )
 
     run()

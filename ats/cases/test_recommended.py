@@ -37,8 +37,15 @@ def fresh_refresh_token(api: Api, role: str = "dso") -> str:
 
 def refresh(api: Api, refresh_token: str) -> Exchange:
     """A2 with `refresh_token` and the IXIT client."""
-    return api.call("A2", data={"grant_type": "refresh_token", "refresh_token": refresh_token,
-                                "client_id": api.ixit.client_id, "client_secret": api.ixit.client_secret})
+    return api.call(
+        "A2",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": api.ixit.client_id,
+            "client_secret": api.ixit.client_secret,
+        },
+    )
 
 
 def expect_no_store(ex: Exchange, op_id: str) -> None:
@@ -46,8 +53,10 @@ def expect_no_store(ex: Exchange, op_id: str) -> None:
     if ex.status != 200:
         inconclusive(f"{op_id} did not answer 200 ({ex.describe()}); nothing to check", "target")
     if "no-store" not in tokens(ex.headers.get("Cache-Control")):
-        raise Failure(f"AU-6: token responses should carry Cache-Control: no-store; {ex.describe()} sent "
-                      f"Cache-Control {ex.headers.get('Cache-Control')!r}")
+        raise Failure(
+            f"AU-6: token responses should carry Cache-Control: no-store; {ex.describe()} sent "
+            f"Cache-Control {ex.headers.get('Cache-Control')!r}"
+        )
 
 
 @pytest.mark.case("IFX-REC-001")
@@ -73,8 +82,10 @@ def test_www_authenticate_on_401(api: Api, op_id: str, how: str) -> None:
         inconclusive(f"{ex.describe()} did not answer 401 (AU-4 is checked by core-auth)", "target")
     challenge = ex.headers.get("WWW-Authenticate", "")
     if not challenge.lower().startswith("bearer"):
-        raise Failure(f"AU-6: 401 responses should carry WWW-Authenticate: Bearer ...; {ex.describe()} sent "
-                      f"WWW-Authenticate {challenge!r}")
+        raise Failure(
+            f"AU-6: 401 responses should carry WWW-Authenticate: Bearer ...; {ex.describe()} sent "
+            f"WWW-Authenticate {challenge!r}"
+        )
 
 
 @pytest.mark.case("IFX-REC-004")
@@ -88,13 +99,16 @@ def test_used_refresh_token_rejected(api: Api) -> None:
 
 
 @pytest.mark.case("IFX-REC-005")
-@pytest.mark.parametrize(("method", "template", "role"), [
-    ("PUT", "/dsos/{dso}/flexibilityRequests", "dso"),
-    ("DELETE", "/aggregators/flexibilityOffers", "dso"),
-    ("POST", "/dsos/{dso}/flexibilityActivations/activationId", "dso"),
-    ("PATCH", "/aggregators/{agg}/flexibilityActivations/acks/{id}", "agg1"),
-    ("GET", "/authentication/token", None),
-])
+@pytest.mark.parametrize(
+    ("method", "template", "role"),
+    [
+        ("PUT", "/dsos/{dso}/flexibilityRequests", "dso"),
+        ("DELETE", "/aggregators/flexibilityOffers", "dso"),
+        ("POST", "/dsos/{dso}/flexibilityActivations/activationId", "dso"),
+        ("PATCH", "/aggregators/{agg}/flexibilityActivations/acks/{id}", "agg1"),
+        ("GET", "/authentication/token", None),
+    ],
+)
 def test_allow_on_405(api: Api, method: str, template: str, role: str | None) -> None:
     """ST-5: a 405 carries Allow with the methods section 2 lists for the path."""
     path = template.format(dso=api.entity("dso"), agg=api.entity("agg1"), id=api.new_id("ack"))
@@ -104,8 +118,10 @@ def test_allow_on_405(api: Api, method: str, template: str, role: str | None) ->
     allow = {t.upper() for t in tokens(ex.headers.get("Allow"))}
     listed = set(allowed_methods(path)) - {"HEAD"}
     if not allow or not listed <= allow or method in allow:
-        raise Failure(f"ST-5: a 405 should carry Allow listing {', '.join(sorted(listed))}; {ex.describe()} sent "
-                      f"Allow {ex.headers.get('Allow')!r}")
+        raise Failure(
+            f"ST-5: a 405 should carry Allow listing {', '.join(sorted(listed))}; {ex.describe()} sent "
+            f"Allow {ex.headers.get('Allow')!r}"
+        )
 
 
 def _malformed(api: Api) -> Exchange:
@@ -145,14 +161,20 @@ def _duplicate(api: Api) -> Exchange:
 
 def _media_type(api: Api) -> Exchange:
     body = api.build("request")
-    return _tracked(api, api.call("R2", as_="dso", content=json.dumps(body).encode(),
-                                  headers={"Content-Type": "text/plain"}), body)
+    return _tracked(
+        api, api.call("R2", as_="dso", content=json.dumps(body).encode(), headers={"Content-Type": "text/plain"}), body
+    )
 
 
 ERRORS: dict[str, Callable[[Api], Exchange]] = {
-    "400 malformed JSON": _malformed, "401 no token": _unauthenticated, "403 foreign path": _forbidden,
-    "404 unknown path": _unknown_path, "404 unknown id": _unknown_delete, "405 method": _method,
-    "409 duplicate": _duplicate, "415 media type": _media_type,
+    "400 malformed JSON": _malformed,
+    "401 no token": _unauthenticated,
+    "403 foreign path": _forbidden,
+    "404 unknown path": _unknown_path,
+    "404 unknown id": _unknown_delete,
+    "405 method": _method,
+    "409 duplicate": _duplicate,
+    "415 media type": _media_type,
 }
 
 
@@ -162,8 +184,9 @@ def test_error_object(api: Api, situation: str) -> None:
     """ST-8, P-06: error responses are application/json Error objects."""
     ex = ERRORS[situation](api)
     if ex.status < 400:
-        inconclusive(f"{ex.describe()} is not an error response (the status is checked by the mandatory classes)",
-                     "target")
+        inconclusive(
+            f"{ex.describe()} is not an error response (the status is checked by the mandatory classes)", "target"
+        )
     expect_error_object(ex, ref="ST-8, P-06")
 
 
@@ -173,5 +196,7 @@ def test_offers_private_between_aggregators(api: Api, owner: str, reader: str) -
     """Section 9: an aggregator does not see other aggregators' offers in O3."""
     offer = api.create_offer(owner)
     if find(api.list("offer", as_=reader), "offer_id", offer["offer_id"]) is not None:
-        raise Failure(f"PROFILE 9 (recommended): an aggregator should not see other aggregators' offers; O3 as read "
-                      f"by {reader} lists {owner}'s offer {offer['offer_id']!r}")
+        raise Failure(
+            f"PROFILE 9 (recommended): an aggregator should not see other aggregators' offers; O3 as read "
+            f"by {reader} lists {owner}'s offer {offer['offer_id']!r}"
+        )

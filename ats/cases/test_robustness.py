@@ -23,15 +23,19 @@ from interflex._data import schemas_dir
 from interflex.profile import ID_FIELDS, OPERATIONS, OPERATIONS_BY_ID, SCHEMA_FILES, allowed_methods
 
 KINDS = ("request", "offer", "activation", "ack", "nack")
-FULL = {"request": "FlexibilityRequest", "offer": "FlexibilityOffer", "activation": "FlexibilityActivation",
-        "ack": "FlexibilityActivationAck", "nack": "FlexibilityActivationNack"}
+FULL = {
+    "request": "FlexibilityRequest",
+    "offer": "FlexibilityOffer",
+    "activation": "FlexibilityActivation",
+    "ack": "FlexibilityActivationAck",
+    "nack": "FlexibilityActivationNack",
+}
 POST_OP = {"request": "R2", "offer": "O2", "activation": "V2", "ack": "K2", "nack": "N2"}
 ROLE = {"request": "dso", "offer": "agg1", "activation": "dso", "ack": "agg1", "nack": "agg1"}
 REJECTED = (400, 422)  # ST-1
 DROP: Any = object()  # marks a field to remove from a body
 STRING_DEFS = {"id", "dateTime", "currency", "nonEmptyString", "unit"}
-RESERVED = {"request": "requestId", "offer": "offerId", "activation": "activationId", "ack": "ackId",
-            "nack": "nackId"}
+RESERVED = {"request": "requestId", "offer": "offerId", "activation": "activationId", "ack": "ackId", "nack": "nackId"}
 
 
 @cache
@@ -74,8 +78,13 @@ class Target:
     def send(self, body: Any, *, content: bytes | None = None, headers: dict[str, str] | None = None) -> Exchange:
         """POST `body` as JSON (or `content` standing for it); an accepted object is deleted at teardown."""
         if content is not None:
-            ex = self.api.call(self.op, as_=ROLE[self.kind], path=self.path, content=content,
-                               headers={"Content-Type": "application/json", **(headers or {})})
+            ex = self.api.call(
+                self.op,
+                as_=ROLE[self.kind],
+                path=self.path,
+                content=content,
+                headers={"Content-Type": "application/json", **(headers or {})},
+            )
         else:
             ex = self.api.call(self.op, as_=ROLE[self.kind], path=self.path, json=body, headers=headers)
         if 200 <= ex.status < 300:
@@ -90,10 +99,18 @@ def track_accepted(api: Api, kind: str, body: Any, agg: str) -> None:
         api.track(kind, str(obj_id), agg=agg)
 
 
-OFFER_FIELDS = ("offer_id", "flexible_power", "granularity", "duration", "unit", "activation_time", "flex_price",
-                "flex_type", "currency")
-ANSWER_FIELDS = ("offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit",
-                 "activation_time")
+OFFER_FIELDS = (
+    "offer_id",
+    "flexible_power",
+    "granularity",
+    "duration",
+    "unit",
+    "activation_time",
+    "flex_price",
+    "flex_type",
+    "currency",
+)
+ANSWER_FIELDS = ("offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit", "activation_time")
 
 
 def activation_body(api: Api, offer: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -128,9 +145,11 @@ def expect_all(results: Iterable[tuple[str, Exchange]], allowed: Iterable[int], 
     more = f"; ... {len(bad) - 8} more" if len(bad) > 8 else ""
     codes = sorted(allowed)
     expected = f"{codes[0]}-{codes[-1]}" if len(codes) > 4 else " or ".join(map(str, codes))
-    raise Failure(f"{refs}: {requirement} (expected {expected}); "
-                  f"{len(bad)} of {len(results)} requests were answered otherwise (first: {bad[0][1].describe()}): "
-                  f"{shown}{more}")
+    raise Failure(
+        f"{refs}: {requirement} (expected {expected}); "
+        f"{len(bad)} of {len(results)} requests were answered otherwise (first: {bad[0][1].describe()}): "
+        f"{shown}{more}"
+    )
 
 
 kinds = pytest.mark.parametrize("kind", KINDS)
@@ -154,9 +173,15 @@ MALFORMED = {
 def test_malformed_json(api: Api, kind: str) -> None:
     """ST-1/ST-7: malformed JSON bodies answer 400/422, never 5xx."""
     path = {"dso": api.entity("dso"), "agg": api.entity("agg1")}
-    results = [(label, api.call(POST_OP[kind], as_=ROLE[kind], path=path, content=payload,
-                                headers={"Content-Type": "application/json"}))
-               for label, payload in MALFORMED.items()]
+    results = [
+        (
+            label,
+            api.call(
+                POST_OP[kind], as_=ROLE[kind], path=path, content=payload, headers={"Content-Type": "application/json"}
+            ),
+        )
+        for label, payload in MALFORMED.items()
+    ]
     expect_all(results, REJECTED, "ST-1", "a malformed JSON body is rejected")
 
 
@@ -189,11 +214,16 @@ def test_wrong_content_type(api: Api, kind: str) -> None:
     """ST-3: a valid JSON body sent with a non-JSON content type answers 415 (400 conforms)."""
     t = target(api, kind)
     results = []
-    for media_type in ("text/plain", "application/xml", "application/x-www-form-urlencoded",
-                       "application/octet-stream"):
+    for media_type in (
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+    ):
         body = t.body()
-        results.append((media_type, t.send(body, content=json.dumps(body).encode(),
-                                           headers={"Content-Type": media_type})))
+        results.append(
+            (media_type, t.send(body, content=json.dumps(body).encode(), headers={"Content-Type": media_type}))
+        )
     expect_all(results, (415, 400), "ST-3", "a body of a non-JSON content type is refused")
 
 
@@ -205,13 +235,18 @@ def test_json_media_type_variants_accepted(api: Api, kind: str) -> None:
     for media_type in ("application/json; charset=utf-8", "application/vnd.interflex+json"):
         body = t.body()
         ex = t.send(body, content=json.dumps(body).encode(), headers={"Content-Type": media_type})
-        expect_status(ex, OPERATIONS_BY_ID[t.op].success, "ST-3",
-                      f"a valid object sent as {media_type} is JSON and must be accepted")
+        expect_status(
+            ex,
+            OPERATIONS_BY_ID[t.op].success,
+            "ST-3",
+            f"a valid object sent as {media_type} is JSON and must be accepted",
+        )
         id_field = ID_FIELDS[FULL[kind]]
         listed = api.list(kind, as_="dso" if kind in ("request", "activation") else "agg1", agg="agg1")
         if find(listed, id_field, body[id_field]) is None:
-            raise Failure(f"ST-3, ST-9: the object posted as {media_type} must be listed; "
-                          f"{body[id_field]!r} is missing")
+            raise Failure(
+                f"ST-3, ST-9: the object posted as {media_type} must be listed; {body[id_field]!r} is missing"
+            )
 
 
 @pytest.mark.case("IFX-ROB-006")
@@ -231,8 +266,11 @@ WRONG_TYPES = {"string": [123, 1.5, True, ["x"], {"x": "y"}], "number": ["5", Tr
 def test_wrong_type_per_field(api: Api, kind: str) -> None:
     """ST-1: a field of the wrong JSON type (a number as a string, a string as a number, ...) answers 400/422."""
     t = target(api, kind)
-    results = [(f"{name}={value!r}", t.send(t.body(**{name: value})))
-               for name, type_ in field_types(kind).items() for value in WRONG_TYPES[type_]]
+    results = [
+        (f"{name}={value!r}", t.send(t.body(**{name: value})))
+        for name, type_ in field_types(kind).items()
+        for value in WRONG_TYPES[type_]
+    ]
     expect_all(results, REJECTED, "ST-1", f"a {FULL[kind]} field of the wrong type is rejected")
 
 
@@ -259,8 +297,11 @@ OUT_OF_RANGE: dict[str, dict[str, list[Any]]] = {
 def test_number_out_of_range(api: Api, kind: str) -> None:
     """ST-1, section 4: power > 0 (≥ 0 for offers), granularity > 0, duration > 0, flex_price ≥ 0."""
     t = target(api, kind)
-    results = [(f"{name}={value}", t.send(t.body(**{name: value})))
-               for name, values in OUT_OF_RANGE[kind].items() for value in values]
+    results = [
+        (f"{name}={value}", t.send(t.body(**{name: value})))
+        for name, values in OUT_OF_RANGE[kind].items()
+        for value in values
+    ]
     expect_all(results, REJECTED, "ST-1", "a number out of its range of section 4 is rejected")
 
 
@@ -274,8 +315,9 @@ def test_code_out_of_range(api: Api, kind: str) -> None:
         bad["currency"] = ["eur", "EU", "EURO", "E1R", ""]
     if "flex_type" in field_types(kind):
         bad["flex_type"] = [""]
-    results = [(f"{name}={value!r}", t.send(t.body(**{name: value}))) for name, values in bad.items()
-               for value in values]
+    results = [
+        (f"{name}={value!r}", t.send(t.body(**{name: value}))) for name, values in bad.items() for value in values
+    ]
     expect_all(results, REJECTED, "ST-1", "a unit, currency or flex_type out of range is rejected")
 
 
@@ -327,15 +369,22 @@ def test_unknown_fields_tolerated(api: Api, kind: str) -> None:
     t = target(api, kind)
     body = t.body(x_vendor_note="extra", x_vendor_score=3, x_vendor_obj={"a": [1, 2]})
     ex = t.send(body)
-    expect_status(ex, OPERATIONS_BY_ID[t.op].success, "PROFILE 4",
-                  "unknown extra fields must be tolerated by receivers")
+    expect_status(
+        ex, OPERATIONS_BY_ID[t.op].success, "PROFILE 4", "unknown extra fields must be tolerated by receivers"
+    )
 
 
 def known_paths(api: Api) -> list[tuple[str, str | None]]:
     """One concrete path per operation path of section 2 with a role allowed on it (None: A1/A2)."""
-    params = {"dso": api.entity("dso"), "agg": api.entity("agg1"), "requestId": api.new_id("req"),
-              "offerId": api.new_id("off"), "activationId": api.new_id("act"), "ackId": api.new_id("ack"),
-              "nackId": api.new_id("nack")}
+    params = {
+        "dso": api.entity("dso"),
+        "agg": api.entity("agg1"),
+        "requestId": api.new_id("req"),
+        "offerId": api.new_id("off"),
+        "activationId": api.new_id("act"),
+        "ackId": api.new_id("ack"),
+        "nackId": api.new_id("nack"),
+    }
     seen: dict[str, str | None] = {}
     for op in OPERATIONS:
         path = op.url_path(**{p: params[p] for p in op.path_params})
@@ -344,11 +393,21 @@ def known_paths(api: Api) -> list[tuple[str, str | None]]:
     return list(seen.items())
 
 
-UNKNOWN_PATHS = ["/unknown", "/dsos", "/dsos/{dso}", "/aggregators", "/aggregators/{agg}", "/authentication",
-                 "/dsos/{dso}/flexibilityOffers", "/aggregators/{agg}/flexibilityRequests",
-                 "/dsos/{dso}/flexibilityRequests/requestId/extra", "/dsos/{dso}/flexibilityActivations/{agg}/a/b",
-                 "/aggregators/flexibilityOffers/extra/more", "/aggregators/{agg}/flexibilityActivations",
-                 "/aggregators/{agg}/flexibilityActivations/acks/ackId/more"]
+UNKNOWN_PATHS = [
+    "/unknown",
+    "/dsos",
+    "/dsos/{dso}",
+    "/aggregators",
+    "/aggregators/{agg}",
+    "/authentication",
+    "/dsos/{dso}/flexibilityOffers",
+    "/aggregators/{agg}/flexibilityRequests",
+    "/dsos/{dso}/flexibilityRequests/requestId/extra",
+    "/dsos/{dso}/flexibilityActivations/{agg}/a/b",
+    "/aggregators/flexibilityOffers/extra/more",
+    "/aggregators/{agg}/flexibilityActivations",
+    "/aggregators/{agg}/flexibilityActivations/acks/ackId/more",
+]
 
 
 @pytest.mark.case("IFX-ROB-014")
@@ -416,10 +475,13 @@ def test_options(api: Api) -> None:
 def test_head_where_get(api: Api) -> None:
     """Section 2, ST-5: HEAD is allowed wherever GET is; it answers like GET (200), never 405."""
     dso, agg = api.entity("dso"), api.entity("agg1")
-    cases = [(f"/dsos/{dso}/flexibilityRequests", "dso"), ("/aggregators/flexibilityOffers", "dso"),
-             (f"/dsos/{dso}/flexibilityActivations/{agg}", "dso"), (f"/aggregators/{agg}/flexibilityActivations/acks",
-                                                                     "agg1"),
-             (f"/aggregators/{agg}/flexibilityActivations/nacks", "agg1")]
+    cases = [
+        (f"/dsos/{dso}/flexibilityRequests", "dso"),
+        ("/aggregators/flexibilityOffers", "dso"),
+        (f"/dsos/{dso}/flexibilityActivations/{agg}", "dso"),
+        (f"/aggregators/{agg}/flexibilityActivations/acks", "agg1"),
+        (f"/aggregators/{agg}/flexibilityActivations/nacks", "agg1"),
+    ]
     results = [(f"HEAD {path}", api.raw("HEAD", path, as_=role)) for path, role in cases]
     expect_all(results, (200,), "ST-5, RFC 9110", "HEAD where GET is listed answers as GET does (200)")
 
@@ -430,9 +492,10 @@ def test_huge_body(api: Api) -> None:
     path = {"dso": api.entity("dso")}
     array = b"[" + b"0," * (1024 * 1024) + b"0]"
     huge_id = json.dumps(api.build("request", request_id="x" * (1024 * 1024))).encode()
-    results = [(label, api.call("R2", as_="dso", path=path, content=payload,
-                                headers={"Content-Type": "application/json"}))
-               for label, payload in (("2 MiB array", array), ("1 MiB request_id", huge_id))]
+    results = [
+        (label, api.call("R2", as_="dso", path=path, content=payload, headers={"Content-Type": "application/json"}))
+        for label, payload in (("2 MiB array", array), ("1 MiB request_id", huge_id))
+    ]
     expect_all(results, (400, 413, 422), "ST-1, ST-7", "a huge invalid body is rejected with a 4xx")
 
 
@@ -442,8 +505,10 @@ def test_deep_nesting(api: Api) -> None:
     depth = 100_000
     nested = b"[" * depth + b"]" * depth
     inside = json.dumps(api.build("request", region_id="__NEST__")).encode().replace(b'"__NEST__"', nested)
-    results = [(label, api.call("R2", as_="dso", content=payload, headers={"Content-Type": "application/json"}))
-               for label, payload in (("nested array body", nested), ("nested array in region_id", inside))]
+    results = [
+        (label, api.call("R2", as_="dso", content=payload, headers={"Content-Type": "application/json"}))
+        for label, payload in (("nested array body", nested), ("nested array in region_id", inside))
+    ]
     expect_all(results, (400, 413, 422), "ST-1, ST-7", "deeply nested JSON is rejected with a 4xx")
 
 
@@ -452,27 +517,43 @@ def test_deep_nesting(api: Api) -> None:
 def test_auth_endpoint_garbage(api: Api, op_id: str) -> None:
     """AU-3, ST-7: garbage at the token endpoints answers 4xx, never 2xx or 5xx."""
     client = f"client_id={api.ixit.client_id}&client_secret={api.ixit.client_secret}".encode()
-    grant = b"grant_type=password&username=%ff%fe&password=x&" if op_id == "A1" else \
-        b"grant_type=refresh_token&refresh_token=%ff%fe%00&"
+    grant = (
+        b"grant_type=password&username=%ff%fe&password=x&"
+        if op_id == "A1"
+        else b"grant_type=refresh_token&refresh_token=%ff%fe%00&"
+    )
     payloads = {
         "JSON body": (b'{"grant_type": "password"}', "application/json"),
         "binary": (b"\xff\xfe\x00\x01\x02", "application/x-www-form-urlencoded"),
         "empty": (b"", "application/x-www-form-urlencoded"),
         "invalid UTF-8 values": (grant + client, "application/x-www-form-urlencoded"),
-        "repeated grant_type": (b"grant_type=password&grant_type=refresh_token&" + client,
-                                "application/x-www-form-urlencoded"),
+        "repeated grant_type": (
+            b"grant_type=password&grant_type=refresh_token&" + client,
+            "application/x-www-form-urlencoded",
+        ),
         "1 MiB value": (b"grant_type=" + b"x" * (1024 * 1024) + b"&" + client, "application/x-www-form-urlencoded"),
     }
-    results = [(label, api.call(op_id, as_=None, content=body, headers={"Content-Type": media_type}))
-               for label, (body, media_type) in payloads.items()]
+    results = [
+        (label, api.call(op_id, as_=None, content=body, headers={"Content-Type": media_type}))
+        for label, (body, media_type) in payloads.items()
+    ]
     expect_all(results, range(400, 500), "AU-3, ST-7", f"bad input to {op_id} answers a 4xx")
 
 
 @pytest.mark.case("IFX-ROB-022")
 def test_hostile_authorization_header(api: Api) -> None:
     """AU-4, ST-7: odd Authorization headers answer 401 (400 conforms), never 5xx."""
-    values = ["Bearer", "Bearer ", "Bearer a b c", "Basic Zm9vOmJhcg==", "Bearer \u00e9\u00e8", "Token abc",
-              "Bearer " + "x" * 4000, "Bearer ,,,", "Bearer\tabc"]
+    values = [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b c",
+        "Basic Zm9vOmJhcg==",
+        "Bearer \u00e9\u00e8",
+        "Token abc",
+        "Bearer " + "x" * 4000,
+        "Bearer ,,,",
+        "Bearer\tabc",
+    ]
     results = [(repr(v[:30]), api.call("R3", auth_header=v)) for v in values]
     expect_all(results, (400, 401), "AU-4, ST-7", "a malformed or unknown bearer answers 401 (400 conforms)")
 
@@ -483,20 +564,39 @@ def test_several_faults(api: Api) -> None:
     dso, agg = api.entity("dso"), api.entity("agg1")
     json_ct = {"Content-Type": "application/json"}
     results = [
-        ("malformed JSON without a token", {400, 401, 422},
-         api.call("R2", as_=None, content=b"{not json", headers=json_ct)),
-        ("malformed JSON on a foreign path", {400, 403, 422},
-         api.call("R2", as_="agg1", content=b"{not json", headers=json_ct)),
-        ("text/plain body missing a field", {400, 415, 422},
-         api.call("R2", as_="dso", content=json.dumps({"request_id": api.new_id("req")}).encode(),
-                  headers={"Content-Type": "text/plain"})),
-        ("unknown id deleted by a foreign aggregator", {403, 404},
-         api.call("O4", as_="agg2", path={"agg": agg, "offerId": api.new_id("off")})),
+        (
+            "malformed JSON without a token",
+            {400, 401, 422},
+            api.call("R2", as_=None, content=b"{not json", headers=json_ct),
+        ),
+        (
+            "malformed JSON on a foreign path",
+            {400, 403, 422},
+            api.call("R2", as_="agg1", content=b"{not json", headers=json_ct),
+        ),
+        (
+            "text/plain body missing a field",
+            {400, 415, 422},
+            api.call(
+                "R2",
+                as_="dso",
+                content=json.dumps({"request_id": api.new_id("req")}).encode(),
+                headers={"Content-Type": "text/plain"},
+            ),
+        ),
+        (
+            "unknown id deleted by a foreign aggregator",
+            {403, 404},
+            api.call("O4", as_="agg2", path={"agg": agg, "offerId": api.new_id("off")}),
+        ),
         ("unlisted method without a token", {401, 405}, api.raw("PUT", f"/dsos/{dso}/flexibilityRequests")),
         ("unknown path with an unknown token", {401, 404}, api.raw("GET", "/unknown", token="unknown-token")),
     ]
-    bad = [f"{label} -> {ex.status} (expected {' or '.join(map(str, sorted(codes)))})"
-           for label, codes, ex in results if ex.status not in codes]
+    bad = [
+        f"{label} -> {ex.status} (expected {' or '.join(map(str, sorted(codes)))})"
+        for label, codes, ex in results
+        if ex.status not in codes
+    ]
     if bad:
         refs = "ST-11, P-09, ST-7" if any(ex.status >= 500 for _, _, ex in results) else "ST-11, P-09"
         raise Failure(f"{refs}: a request with several faults answers the status of one of them; {'; '.join(bad)}")

@@ -173,6 +173,35 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
     ics = ", ".join(f"{k}: {'declared' if v else 'not declared'}" for k, v in target["ics"].items())
     findings = [c for c in doc["cases"] if c["verdict"] in ("FAIL", "INCONCLUSIVE")]
     packages = ", ".join(f"{k} {v}" for k, v in rep["packages"].items())
+    fault = target.get("reference_fault")
+    duration = "unknown" if run["duration"] is None else f"{run['duration']:.1f} s"
+    implementation = _kv(
+        [
+            ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
+            ("Server header", _e(target["server"] or "(not sent)")),
+            ("IXIT entity ids", _e(entity_ids or "(none)")),
+            ("Declared ICS", _e(ics or "(no optional class declared)")),
+            *([("Reference fault mode", _e(fault))] if fault else []),
+        ]
+    )
+    suite_and_run = _kv(
+        [
+            ("Suite version", _e(f"{suite['name']} {suite['version']}")),
+            ("Catalog SHA-256", f'<span class="mono">{_e(suite["catalog_sha256"])}</span>'),
+            ("Schemas SHA-256", f'<span class="mono">{_e(suite["schemas_sha256"])}</span>'),
+            ("Started (UTC)", _e(run["started"])),
+            ("Finished (UTC)", _e(run["finished"])),
+            ("Duration", _e(duration)),
+        ]
+    )
+    reproduce = _kv(
+        [
+            ("Command line", f"<pre>{_e(rep['command'])}</pre>"),
+            ("Suite version", _e(rep["suite_version"])),
+            ("Python", _e(f"{rep['implementation']} {rep['python']} on {rep['platform']}")),
+            ("Packages", _e(packages)),
+        ]
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -190,23 +219,10 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
 every mandatory class and of every declared optional class passes.</p>
 
 <h2>Implementation under test</h2>
-{_kv([
-    ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
-    ("Server header", _e(target["server"] or "(not sent)")),
-    ("IXIT entity ids", _e(entity_ids or "(none)")),
-    ("Declared ICS", _e(ics or "(no optional class declared)")),
-    *([("Reference fault mode", _e(target["reference_fault"]))] if target.get("reference_fault") else []),
-])}
+{implementation}
 
 <h2>Test suite and run</h2>
-{_kv([
-    ("Suite version", _e(f'{suite["name"]} {suite["version"]}')),
-    ("Catalog SHA-256", f'<span class="mono">{_e(suite["catalog_sha256"])}</span>'),
-    ("Schemas SHA-256", f'<span class="mono">{_e(suite["schemas_sha256"])}</span>'),
-    ("Started (UTC)", _e(run["started"])),
-    ("Finished (UTC)", _e(run["finished"])),
-    ("Duration", _e("unknown" if run["duration"] is None else f'{run["duration"]:.1f} s')),
-])}
+{suite_and_run}
 
 <h2>Results by conformance class</h2>
 {_class_table(doc)}
@@ -219,12 +235,7 @@ every mandatory class and of every declared optional class passes.</p>
 {_case_table(doc)}
 
 <h2>Reproduce</h2>
-{_kv([
-    ("Command line", f"<pre>{_e(rep['command'])}</pre>"),
-    ("Suite version", _e(rep["suite_version"])),
-    ("Python", _e(f'{rep["implementation"]} {rep["python"]} on {rep["platform"]}')),
-    ("Packages", _e(packages)),
-])}
+{reproduce}
 <p class="muted">Secrets (passwords, client secret, header values, tokens) are never printed; they appear as ***.
 results.json holds the same content; results.json.sha256 holds its digest.</p>
 </body>

@@ -258,4 +258,3 @@ def results_document(
             "packages": dict(env.get("packages") or {}),
         },
     }
-

@@ -20,9 +20,16 @@ _OUTPUT = pytest.StashKey[list]()
 
 # Defined once, like `ats.plugin.OPTIONS` (so `interflex-ats --help` can list them too).
 OPTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("--cert-report", {"dest": "ats_cert_report", "metavar": "DIR", "default": None,
-                       "help": "write the certification report into DIR (created when missing): certificate.html, "
-                       "results.json, results.json.sha256 (docs/reports.md)"}),
+    (
+        "--cert-report",
+        {
+            "dest": "ats_cert_report",
+            "metavar": "DIR",
+            "default": None,
+            "help": "write the certification report into DIR (created when missing): certificate.html, "
+            "results.json, results.json.sha256 (docs/reports.md)",
+        },
+    ),
 ]
 
 

@@ -39,7 +39,7 @@ def _api_path(url: object) -> str | None:
         return None
     path = urlsplit(url).path
     found = _BASE.search(path)
-    return unquote(path[found.end():]) if found else None
+    return unquote(path[found.end() :]) if found else None
 
 
 def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:
@@ -113,8 +113,11 @@ def _check_success_body(op: Operation, status: int, text: str, strict: bool) -> 
     if status == 204:
         return [] if empty else [Finding(ERROR, where, "body", "a 204 response has no body")]
     if empty:  # POST and DELETE may answer without a body; the others answer JSON
-        return [] if op.response_schema is None else [
-            Finding(ERROR, where, "json", f"empty body; {op.id} answers a JSON {op.response_schema}")]
+        return (
+            []
+            if op.response_schema is None
+            else [Finding(ERROR, where, "json", f"empty body; {op.id} answers a JSON {op.response_schema}")]
+        )
     body, problems = _json_body(text, where)
     if problems:
         return problems

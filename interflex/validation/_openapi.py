@@ -40,7 +40,7 @@ def _component_ref(ref: str, current_file: str | None) -> str:
     if file is None:  # a reference inside the OpenAPI document itself
         return ref
     if file == DEFS_FILE and fragment.startswith(_DEFS_PREFIX[1:]):
-        return "#/components/schemas/" + _def_component(fragment[len(_DEFS_PREFIX) - 1:])
+        return "#/components/schemas/" + _def_component(fragment[len(_DEFS_PREFIX) - 1 :])
     if file in _KIND_OF_FILE and not fragment:
         return "#/components/schemas/" + _KIND_OF_FILE[file]
     raise ValueError(f"cannot bundle $ref {ref!r} (in {current_file or OPENAPI_FILE})")
@@ -49,7 +49,8 @@ def _component_ref(ref: str, current_file: str | None) -> str:
 def _rewrite(node: Any, current_file: str | None) -> Any:
     if isinstance(node, dict):
         return {
-            key: _component_ref(value, current_file) if key == "$ref" and isinstance(value, str)
+            key: _component_ref(value, current_file)
+            if key == "$ref" and isinstance(value, str)
             else _rewrite(value, current_file)
             for key, value in node.items()
             if not (current_file and key in ("$id", "$schema"))

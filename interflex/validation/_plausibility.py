@@ -35,8 +35,12 @@ def plausibility(kind: str, message: dict[str, Any]) -> list[Finding]:
                 later = rfc3339_instant(message.get(field))
                 if later is not None and later < timestamp:
                     findings.append(
-                        Finding(ERROR, f"/{field}", rule,
-                                f"{field} {message[field]} is before timestamp {message['timestamp']}")
+                        Finding(
+                            ERROR,
+                            f"/{field}",
+                            rule,
+                            f"{field} {message[field]} is before timestamp {message['timestamp']}",
+                        )
                     )
     if kind in PL3_KINDS:
         power, granularity = message.get("flexible_power"), message.get("granularity")

@@ -44,8 +44,14 @@ def detect_kind(message: object) -> str | None:
 
 
 def _json_type(value: object) -> str:
-    for python_type, name in ((dict, "an object"), (list, "an array"), (str, "a string"), (bool, "a boolean"),
-                              (int | float, "a number"), (type(None), "null")):
+    for python_type, name in (
+        (dict, "an object"),
+        (list, "an array"),
+        (str, "a string"),
+        (bool, "a boolean"),
+        (int | float, "a number"),
+        (type(None), "null"),
+    ):
         if isinstance(value, python_type):
             return name
     return f"a {type(value).__name__} (not JSON)"
@@ -75,9 +81,16 @@ def validate(message: object, kind: str | None = None, strict: bool = False) -> 
     if kind is None:
         kind = detect_kind(message)
         if kind is None:
-            return [Finding(ERROR, "", "kind", f"cannot tell the message's kind: {_json_type(message)} without "
-                            "a known id field (request_id, offer_id, activation_id, ack_id, nack_id, access_token, "
-                            "error); give the kind")]
+            return [
+                Finding(
+                    ERROR,
+                    "",
+                    "kind",
+                    f"cannot tell the message's kind: {_json_type(message)} without "
+                    "a known id field (request_id, offer_id, activation_id, ack_id, nack_id, access_token, "
+                    "error); give the kind",
+                )
+            ]
     elif kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     validator = compiled(kind)

@@ -48,11 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG, description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="JSON, JSON Lines or HAR file")
-    parser.add_argument("--kind", choices=KINDS, metavar="KIND",
-                        help=f"kind of every message in JSON/JSONL files (not HAR): {', '.join(KINDS)}")
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        metavar="KIND",
+        help=f"kind of every message in JSON/JSONL files (not HAR): {', '.join(KINDS)}",
+    )
     parser.add_argument("--strict", action="store_true", help="report unknown fields as errors, not warnings")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text: one line per message or exchange (default); json: one JSON array")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one line per message or exchange (default); json: one JSON array",
+    )
     return parser
 
 
@@ -100,8 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         counts = _emit(_results(args.paths, args.kind, args.strict, problems), args.format, sys.stdout)
         if args.format == "text":
-            print(f"{counts['valid']} valid, {counts['invalid']} invalid, {counts['skipped']} skipped"
-                  + (f", {len(problems)} unreadable" if problems else ""))
+            print(
+                f"{counts['valid']} valid, {counts['invalid']} invalid, {counts['skipped']} skipped"
+                + (f", {len(problems)} unreadable" if problems else "")
+            )
         sys.stdout.flush()
     except BrokenPipeError:  # piped into `head`: stop quietly (Python docs, "Note on SIGPIPE")
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
