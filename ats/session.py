@@ -87,7 +87,7 @@ class Context:
 
 
 class Api:
-    """The recorded HTTP client of one test (see CONTRACTS.md C3 for every method)."""
+    """The recorded HTTP client of one test (see docs/contracts.md C3 for every method)."""
 
     def __init__(self, context: Context) -> None:
         self.ctx = context

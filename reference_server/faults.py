@@ -1,7 +1,7 @@
 """Fault-injection modes: each makes the server deviate from PROFILE.md in exactly one way.
 
 The conformance suite must FAIL at least one test case of the named class for every mode
-(CONTRACTS.md C1).
+(docs/contracts.md C1).
 """
 
 from __future__ import annotations

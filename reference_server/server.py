@@ -1,4 +1,4 @@
-"""`ReferenceServer`: the reference server on uvicorn in a background thread (CONTRACTS.md C1)."""
+"""`ReferenceServer`: the reference server on uvicorn in a background thread (docs/contracts.md C1)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from reference_server import FAULTS, ReferenceServer
 from reference_server.accounts import hash_password
 from reference_server.tokens import Tokens
 
-# Fault modes of the reference server (CONTRACTS C1): each makes the target fail in one class.
+# Fault modes of the reference server (docs/contracts.md C1): each makes the target fail in one class.
 FAULT = "offer-delete-unknown-204"  # core-offers: O4 of an unknown id answers 204
 TOKEN_FAULT = "token-type-mac"  # core-auth: token responses (with tokens) become evidence
 SUITE = ["--pyargs", "ats"]

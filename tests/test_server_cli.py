@@ -1,4 +1,4 @@
-"""Reference server start-up: the Python API (CONTRACTS.md C1), the command line, and durability
+"""Reference server start-up: the Python API (docs/contracts.md C1), the command line, and durability
 of answered POSTs across SIGKILL (issue 3, "Persistence and concurrency")."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fault-injection modes (CONTRACTS.md C1): each one changes exactly the behaviour it names.
+"""Fault-injection modes (docs/contracts.md C1): each one changes exactly the behaviour it names.
 
 Every probe runs against a clean server and against a server with the fault; the clean answer
 is the profile's, the faulty answer is the documented deviation.

@@ -1,4 +1,4 @@
-"""Import directions of docs/ARCHITECTURE.md (CONTRACTS.md, top): core -> server, suite -> command lines.
+"""Import directions of docs/ARCHITECTURE.md (docs/contracts.md, top): core -> server, suite -> command lines.
 
 `interflex` imports neither `ats` nor `reference_server`; `reference_server` never imports
 `ats`; `ats` imports `reference_server` only lazily (inside a function, to start the
