@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from ats.recorder import Exchange
 from ats.verdicts import Failure, Inconclusive
-from interflex.validation import validate
+from interflex.validation import rfc3339_instant, validate
 
 OAUTH_ERRORS = frozenset(
     {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type"}
@@ -106,21 +106,32 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def same_object(posted: Mapping[str, Any], listed: Mapping[str, Any]) -> list[str]:
+TIME_FIELDS = ("timestamp", "deadline", "activation_time")
+
+
+def _same_value(key: str, value: Any, got: Any, exact_times: bool) -> bool:
+    if _number(value):
+        return _number(got) and got == value
+    if key in TIME_FIELDS and not exact_times and rfc3339_instant(value) is not None:
+        return rfc3339_instant(got) == rfc3339_instant(value)  # None (not a date-time) never equals an instant
+    return type(got) is type(value) and got == value
+
+
+def same_object(posted: Mapping[str, Any], listed: Mapping[str, Any], exact_times: bool = False) -> list[str]:
     """Field-for-field differences of a posted object and its listed copy (ST-9).
 
-    Numbers compare as numbers (5 == 5.0, never a bool or a string), times as strings exactly
-    (the offset is kept, P-01); fields only in `listed` are ignored (unknown fields may be echoed).
+    Numbers compare as numbers (5 == 5.0, never a bool or a string); `timestamp`, `deadline` and
+    `activation_time` as instants (PROFILE 4: "Times are compared as instants"; a listed value that
+    is not an RFC 3339 date-time is a difference), or as the exact strings with `exact_times` (the
+    posted offset kept: a recommendation, IFX-REC-008); fields only in `listed` are ignored
+    (unknown fields may be echoed).
     """
     differences = []
     for key, value in posted.items():
         if key not in listed:
             differences.append(f"{key}: missing (posted {value!r})")
-            continue
-        got = listed[key]
-        same = _number(got) and got == value if _number(value) else type(got) is type(value) and got == value
-        if not same:
-            differences.append(f"{key}: posted {value!r}, listed {got!r}")
+        elif not _same_value(key, value, listed[key], exact_times):
+            differences.append(f"{key}: posted {value!r}, listed {listed[key]!r}")
     return differences
 
 
@@ -135,14 +146,18 @@ def expect_round_trip(
     field: str,
     ref: str = "ST-9",
     where: str = "the list",
+    exact_times: bool = False,
 ) -> Mapping[str, Any]:
-    """FAIL unless `items` holds the posted object (by its id `field`) field for field; return it."""
+    """FAIL unless `items` holds the posted object (by its id `field`) field for field; return it.
+
+    Times compare as instants, or as exact strings with `exact_times` (see `same_object`).
+    """
     listed = find(items, field, posted[field])
     if listed is None:
         raise Failure(
             f"{ref}: a posted object is listed until it is deleted; {field} {posted[field]!r} is missing from {where}"
         )
-    differences = same_object(posted, listed)
+    differences = same_object(posted, listed, exact_times)
     if differences:
         raise Failure(
             f"{ref}: a posted object is returned field for field; {field} {posted[field]!r} in {where} "

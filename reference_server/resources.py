@@ -98,11 +98,19 @@ async def post(ctx: Context, op: Operation, params: dict[str, str], user: User |
     assert object_id is not None
     text = dumps(obj)
     stored = Stored(kind, object_id, params.get("dso"), params.get("agg"), _column(obj.get("offer_id")), text)
-    replace = ctx.faulty("duplicate-request-accepted") and kind == "FlexibilityRequest"
+    replace = (ctx.faulty("duplicate-request-accepted") and kind == "FlexibilityRequest") or (
+        ctx.faulty("offer-ids-per-aggregator") and kind == "FlexibilityOffer" and _stored_elsewhere(ctx, stored)
+    )
     if not ctx.store.insert(stored, deadline, replace=replace):
         return error(409, "conflict", f"a {kind} with id {object_id!r} is already stored (ST-2)")
     status = 202 if ctx.faulty("nack-post-202") and kind == "FlexibilityActivationNack" else 201
     return json_response(text, status)
+
+
+def _stored_elsewhere(ctx: Context, obj: Stored) -> bool:
+    """True when an object of the same kind and id is stored under another aggregator's path."""
+    existing = ctx.store.get(obj.kind, obj.id)
+    return existing is not None and existing.agg != obj.agg
 
 
 def _degrade(ctx: Context, op: Operation, bodies: list[str]) -> list[str]:
@@ -153,6 +161,8 @@ def delete(ctx: Context, op: Operation, params: dict[str, str], user: User | Non
     if ctx.faulty("activation-delete-keeps") and op.id == "V4":
         gone = ctx.store.get(kind, object_id)
         deleted = gone is not None and gone.dso == owner["dso"] and gone.agg == owner["agg"]
+    elif ctx.faulty("ack-delete-any-path") and op.id == "K4":
+        deleted = ctx.store.delete(kind, object_id)
     else:
         deleted = ctx.store.delete(kind, object_id, **owner)
     if not deleted and not (ctx.faulty("offer-delete-unknown-204") and op.id == "O4"):

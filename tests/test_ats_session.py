@@ -93,11 +93,24 @@ def test_list_failure_is_a_fail(api: Api) -> None:
         api.list("request", as_=None)
 
 
-def test_same_object_compares_numbers_as_numbers_and_times_exactly() -> None:
+def test_same_object_compares_numbers_as_numbers() -> None:
     posted = {"a": 5, "b": 1.5, "c": "2026-01-01T00:00:00+01:00", "d": True, "e": "x"}
     assert same_object(posted, {**posted, "a": 5.0, "extra": 1}) == []
     differences = same_object(posted, {"a": "5", "b": True, "c": "2025-12-31T23:00:00Z", "d": 1})
     assert [d.split(":")[0] for d in differences] == ["a", "b", "c", "d", "e"]
+
+
+def test_same_object_compares_times_as_instants() -> None:
+    posted = {"timestamp": "2026-01-01T00:00:00+01:00", "deadline": "2099-01-01T00:00:00Z", "activation_time": "x"}
+    same_instants = {"timestamp": "2025-12-31T23:00:00Z", "deadline": "2099-01-01t05:30:00.000+05:30"}
+    assert same_object(posted, {**same_instants, "activation_time": "x"}) == []
+    assert [d.split(":")[0] for d in same_object(posted, {**same_instants, "activation_time": "x"}, True)] == [
+        "timestamp",
+        "deadline",
+    ]
+    other = {"timestamp": "2026-01-01T00:00:00", "deadline": "2099-01-01T00:00:01Z", "activation_time": "x"}
+    assert [d.split(":")[0] for d in same_object(posted, other)] == ["timestamp", "deadline"]
+    assert same_object({"deadline": "2099-01-01T00:00:00Z"}, {"deadline": 4070908800}) != []
 
 
 def test_checks_messages_cite_the_reference() -> None:

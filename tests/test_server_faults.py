@@ -28,9 +28,11 @@ CONTRACT = {
     "lists-lose-precision": "core-requests",
     "offer-offset-lost": "core-offers",
     "offer-delete-unknown-204": "core-offers",
+    "offer-ids-per-aggregator": "core-offers",
     "no-activations": "core-activations",
     "activation-delete-keeps": "core-activations",
     "ack-empty-list-404": "core-acks",
+    "ack-delete-any-path": "core-acks",
     "nack-post-202": "core-nacks",
     "no-authz-check": "authorization",
     "agg-reads-foreign-activations": "authorization",
@@ -131,6 +133,22 @@ def _nack(c: DemoClient) -> int:
     )
 
 
+def _offer_id_reused_by_agg2(c: DemoClient) -> tuple[int, str]:
+    stored = _offer(c)
+    copy = sample("FlexibilityOffer", offer_id=stored["offer_id"], entity_id="agg2")
+    status = _post(c, "/aggregators/agg2/flexibilityOffers", copy, "agg2")
+    owner = next(o for o in _listed(c, "/aggregators/flexibilityOffers") if o["offer_id"] == stored["offer_id"])
+    return status, owner["entity_id"]
+
+
+def _ack_deleted_by_agg2(c: DemoClient) -> tuple[int, bool]:
+    act = _activation(c)
+    ack = sample("FlexibilityActivationAck", offer_id=act["offer_id"], activation_id=act["activation_id"])
+    assert _post(c, "/aggregators/agg1/flexibilityActivations/acks", ack, "agg1") == 201
+    status = c.call("DELETE", f"/aggregators/agg2/flexibilityActivations/acks/{ack['ack_id']}", as_="agg2").status_code
+    return status, ack in _listed(c, "/aggregators/agg1/flexibilityActivations/acks", as_="agg1")
+
+
 def _request_id_kept(c: DemoClient) -> tuple[bool, bool]:
     obj = sample("FlexibilityOffer", request_id="req-1")
     echoed = c.call("POST", OFFERS, as_="agg1", json=obj).json()
@@ -173,6 +191,7 @@ PROBES: dict[str, tuple[Callable[[DemoClient], object], object, object]] = {
     ),
     "offer-offset-lost": (_offset_kept, True, False),
     "offer-delete-unknown-204": (lambda c: c.call("DELETE", OFFERS + "/unknown-1", as_="agg1").status_code, 404, 204),
+    "offer-ids-per-aggregator": (_offer_id_reused_by_agg2, (409, "agg1"), (201, "agg2")),
     "no-activations": (lambda c: c.call("GET", "/dsos/dso1/flexibilityActivations/activationId").status_code, 200, 404),
     "activation-delete-keeps": (_activation_kept, (204, False), (204, True)),
     "ack-empty-list-404": (
@@ -180,6 +199,7 @@ PROBES: dict[str, tuple[Callable[[DemoClient], object], object, object]] = {
         200,
         404,
     ),
+    "ack-delete-any-path": (_ack_deleted_by_agg2, (404, True), (204, False)),
     "nack-post-202": (_nack, 201, 202),
     "no-authz-check": (lambda c: _post(c, OFFERS, sample("FlexibilityOffer"), "agg2"), 403, 201),
     "agg-reads-foreign-activations": (lambda c: c.call("GET", ACTIVATIONS, as_="agg2").status_code, 403, 200),

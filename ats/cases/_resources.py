@@ -153,3 +153,50 @@ def empty_list(api: Api, res: Resource, path: dict[str, str], as_: str) -> None:
         raise Failure(
             f"ST-6: {res.list} for an entity with no objects answers []; {ex.describe()} sent {ex.text[:200]!r}"
         )
+
+
+def delete_under_other_path(api: Api, res: Resource, stored: dict[str, Any]) -> None:
+    """ST-4: agg2 (or the DSO on agg2's path) deleting an id stored under agg1 answers 404; it stays listed.
+
+    The request has that one fault (ST-11): the caller may call the path (agg2 on its own path, the DSO
+    on its own activations path) and its token is valid.
+    """
+    ex = api.call(
+        res.delete, as_="dso" if res.owner == "dso" else "agg2", path=res.path(api, "agg2", stored[res.id_field])
+    )
+    expect_no_5xx(ex)
+    expect_status(
+        ex,
+        404,
+        "ST-4",
+        f"{res.delete} of an id stored under another aggregator's path, not under this one, answers 404",
+    )
+    expect_round_trip(
+        stored,
+        listed(api, res),
+        res.id_field,
+        ref="ST-4, ST-9",
+        where=f"{res.list} for agg1 after {res.delete} under agg2",
+    )
+
+
+def duplicate_under_other_path(api: Api, res: Resource, stored: dict[str, Any], body: dict[str, Any]) -> None:
+    """ST-2: a plausible `body` posted under agg2's path reusing the id of `stored` (agg1's) answers 409.
+
+    Ids are unique per kind across all paths (PROFILE 2); agg1's object stays listed unchanged.
+    """
+    role = "dso" if res.owner == "dso" else "agg2"
+    ex = api.call(res.post, as_=role, path=res.path(api, "agg2"), json=body)
+    if ex.status in OPERATIONS_BY_ID[res.post].success:
+        api.track(res.kind, body, agg=api.entity("agg2"))
+    expect_no_5xx(ex)
+    expect_status(
+        ex,
+        409,
+        "ST-2, PROFILE 2",
+        f"a {res.post} under agg2's path whose {res.id_field} is stored under agg1's answers 409 "
+        "(ids are unique per kind across all paths)",
+    )
+    expect_round_trip(
+        stored, listed(api, res), res.id_field, ref="ST-2, ST-9", where=f"{res.list} for agg1 after the rejected post"
+    )

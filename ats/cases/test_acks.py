@@ -7,8 +7,10 @@ import pytest
 from ats.cases._resources import (
     RESOURCES,
     delete_removes,
+    delete_under_other_path,
     delete_unknown,
     duplicate_rejected,
+    duplicate_under_other_path,
     empty_list,
     expect_posted,
     post,
@@ -33,9 +35,20 @@ def test_ack_round_trip(api: Api) -> None:
 
 
 @pytest.mark.case("IFX-ACK-003")
-def test_duplicate_ack(api: Api) -> None:
-    """ST-2: posting a ack_id that is already stored answers 409; the stored one is unchanged."""
-    duplicate_rejected(api, RES, api.prepare("ack"))
+@pytest.mark.parametrize("where", ["same path", "agg2's path"])
+def test_duplicate_ack(api: Api, where: str) -> None:
+    """ST-2: posting a ack_id that is already stored answers 409; the stored one is unchanged.
+
+    ST-2 across paths (ids are unique per kind across all paths, PROFILE 2): agg2 posts a plausible
+    ACK reusing the id of agg1's stored one; 409, and agg1's ACK stays listed unchanged.
+    """
+    if where == "same path":
+        duplicate_rejected(api, RES, api.prepare("ack"))
+    else:
+        stored = api.create_ack("agg1")
+        duplicate_under_other_path(
+            api, RES, stored, api.prepare("ack", agg="agg2", **{RES.id_field: stored[RES.id_field]})
+        )
 
 
 @pytest.mark.case("IFX-ACK-004")
@@ -62,3 +75,9 @@ def test_ack_without_activation_id(api: Api) -> None:
     obj = api.prepare("ack")
     del obj["activation_id"]
     post_and_round_trip(api, RES, obj, readers=("agg1",))
+
+
+@pytest.mark.case("IFX-ACK-008")
+def test_delete_ack_under_other_path(api: Api) -> None:
+    """ST-4: agg2 deleting, under its own path, the id of a ACK stored under agg1 answers 404; it stays listed."""
+    delete_under_other_path(api, RES, api.create_ack("agg1"))

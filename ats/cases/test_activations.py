@@ -7,8 +7,10 @@ import pytest
 from ats.cases._resources import (
     RESOURCES,
     delete_removes,
+    delete_under_other_path,
     delete_unknown,
     duplicate_rejected,
+    duplicate_under_other_path,
     empty_list,
     expect_posted,
     post,
@@ -34,9 +36,20 @@ def test_activation_round_trip(api: Api) -> None:
 
 
 @pytest.mark.case("IFX-ACT-003")
-def test_duplicate_activation(api: Api) -> None:
-    """ST-2: posting an activation_id that is already stored answers 409; the stored one is unchanged."""
-    duplicate_rejected(api, RES, api.prepare("activation"))
+@pytest.mark.parametrize("where", ["same path", "agg2's path"])
+def test_duplicate_activation(api: Api, where: str) -> None:
+    """ST-2: posting an activation_id that is already stored answers 409; the stored one is unchanged.
+
+    ST-2 across paths (ids are unique per kind across all paths, PROFILE 2): the DSO posts to agg2 a plausible
+    activation reusing the id of agg1's stored one; 409, and agg1's activation stays listed unchanged.
+    """
+    if where == "same path":
+        duplicate_rejected(api, RES, api.prepare("activation"))
+    else:
+        stored = api.create_activation("agg1")
+        duplicate_under_other_path(
+            api, RES, stored, api.prepare("activation", agg="agg2", **{RES.id_field: stored[RES.id_field]})
+        )
 
 
 @pytest.mark.case("IFX-ACT-004")
@@ -55,3 +68,9 @@ def test_delete_unknown_activation(api: Api) -> None:
 def test_empty_activation_list(api: Api) -> None:
     """ST-6: V3 of an aggregator entity without activations answers 200 []."""
     empty_list(api, RES, {"dso": api.entity("dso"), "agg": api.new_id("agg")}, as_="dso")
+
+
+@pytest.mark.case("IFX-ACT-007")
+def test_delete_activation_under_other_path(api: Api) -> None:
+    """ST-4: the DSO deleting under agg2's path the id of an activation stored under agg1 answers 404; it stays."""
+    delete_under_other_path(api, RES, api.create_activation("agg1"))

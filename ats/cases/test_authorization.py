@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ats.cases.test_robustness import activation_body, answer_body
+from ats.cases._bodies import activation_body, answer_body
 from ats.checks import expect_status, find
 from ats.session import Api
 from ats.verdicts import Failure

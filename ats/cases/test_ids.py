@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ats.cases._resources import RESOURCES, expect_posted, post
+from ats.checks import expect_schema, expect_status
 from ats.session import Api
 from ats.verdicts import Failure
 from interflex.profile import ID_FIELDS, OPERATIONS, OPERATIONS_BY_ID, is_valid_id
@@ -66,11 +67,13 @@ def test_fetched_id_can_be_used(api: Api, op_id: str) -> None:
 @pytest.mark.parametrize("op_id", ["O1", "K1", "N1"])
 def test_ids_are_unique_across_aggregators(api: Api, op_id: str) -> None:
     """ID-1, PROFILE 2: ids are unique per kind across all paths, so two aggregators never get the same id."""
-    seen = [
-        api.call(op_id, path={"agg": api.entity(role)}).json()[ID_FIELDS[OPERATIONS_BY_ID[op_id].kind]]
-        for role in ("agg1", "agg2")
-        for _ in range(CALLS // 2)
-    ]
+    field = ID_FIELDS[OPERATIONS_BY_ID[op_id].kind]
+    seen = []
+    for role in ("agg1", "agg2"):
+        for _ in range(CALLS // 2):
+            ex = api.call(op_id, path={"agg": api.entity(role)})
+            expect_status(ex, 200, f"{op_id}, P-05", f'{role} gets {{"{field}": ...}} from its id getter')
+            seen.append(expect_schema(ex, "IdResponse", ref=f"{op_id}, P-05, ST-10")[field])
     if len(set(seen)) != len(seen):
         raise Failure(
             f"ID-1: ids are unique per kind across all paths; {op_id} for agg1 and agg2 returned "

@@ -7,8 +7,10 @@ import pytest
 from ats.cases._resources import (
     RESOURCES,
     delete_removes,
+    delete_under_other_path,
     delete_unknown,
     duplicate_rejected,
+    duplicate_under_other_path,
     empty_list,
     expect_posted,
     post,
@@ -33,9 +35,20 @@ def test_nack_round_trip(api: Api) -> None:
 
 
 @pytest.mark.case("IFX-NACK-003")
-def test_duplicate_nack(api: Api) -> None:
-    """ST-2: posting a nack_id that is already stored answers 409; the stored one is unchanged."""
-    duplicate_rejected(api, RES, api.prepare("nack"))
+@pytest.mark.parametrize("where", ["same path", "agg2's path"])
+def test_duplicate_nack(api: Api, where: str) -> None:
+    """ST-2: posting a nack_id that is already stored answers 409; the stored one is unchanged.
+
+    ST-2 across paths (ids are unique per kind across all paths, PROFILE 2): agg2 posts a plausible
+    NACK reusing the id of agg1's stored one; 409, and agg1's NACK stays listed unchanged.
+    """
+    if where == "same path":
+        duplicate_rejected(api, RES, api.prepare("nack"))
+    else:
+        stored = api.create_nack("agg1")
+        duplicate_under_other_path(
+            api, RES, stored, api.prepare("nack", agg="agg2", **{RES.id_field: stored[RES.id_field]})
+        )
 
 
 @pytest.mark.case("IFX-NACK-004")
@@ -68,3 +81,9 @@ def test_nack_without_activation_id(api: Api) -> None:
 def test_nack_reason(api: Api) -> None:
     """PROFILE 4: a NACK's optional reason is stored and listed like every other field."""
     post_and_round_trip(api, RES, api.prepare("nack", reason="unit in maintenance"), readers=("agg1", "dso"))
+
+
+@pytest.mark.case("IFX-NACK-009")
+def test_delete_nack_under_other_path(api: Api) -> None:
+    """ST-4: agg2 deleting, under its own path, the id of a NACK stored under agg1 answers 404; it stays listed."""
+    delete_under_other_path(api, RES, api.create_nack("agg1"))

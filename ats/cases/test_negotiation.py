@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from ats.cases.test_robustness import activation_body, answer_body
+from ats.cases._bodies import activation_body, answer_body
 from ats.checks import expect_round_trip, expect_status, find
 from ats.session import Api
 from ats.verdicts import Failure
-from interflex.profile import OPERATIONS_BY_ID
+from interflex.profile import ID_FIELDS, OPERATIONS_BY_ID
 
 AGGS = ("agg1", "agg2")
 # ending -> (agg1 offer (power, price), agg2 offer (power, price)); power 0 = "cannot help" (finding 002)
@@ -27,7 +27,7 @@ def new_id(api: Api, op_id: str, role: str, agg: str = "agg1") -> str:
     """Get a fresh id from an id getter (R1, O1, V1, K1, N1) as `role`."""
     ex = api.call(op_id, as_=role, path={"agg": api.entity(agg)})
     expect_status(ex, 200, f"NG-1, {op_id}", f"{role} gets an id from {op_id}")
-    return next(iter(ex.json().values()))
+    return ex.json()[ID_FIELDS[OPERATIONS_BY_ID[op_id].kind]]  # the call checked the IdResponse and its field
 
 
 def post(api: Api, op_id: str, role: str, body: dict[str, Any], kind: str, agg: str = "agg1") -> None:

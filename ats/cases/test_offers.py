@@ -7,8 +7,10 @@ import pytest
 from ats.cases._resources import (
     RESOURCES,
     delete_removes,
+    delete_under_other_path,
     delete_unknown,
     duplicate_rejected,
+    duplicate_under_other_path,
     expect_posted,
     post,
     post_and_round_trip,
@@ -28,8 +30,11 @@ def test_post_offer(api: Api) -> None:
 
 @pytest.mark.case("IFX-OFF-002")
 @pytest.mark.parametrize("offset", ["+01:00", "Z", "-03:30", "+05:45"])
-def test_offer_round_trip_keeps_offsets(api: Api, offset: str) -> None:
-    """ST-9, P-01, O3: times are returned exactly as posted, with their offset; numbers as numbers."""
+def test_offer_round_trip_with_offsets(api: Api, offset: str) -> None:
+    """ST-9, PROFILE 4, O3: times posted with any offset are listed as the same instants; numbers as numbers.
+
+    Keeping the posted offset itself is a recommendation (IFX-REC-008), not required here.
+    """
     times = {
         "timestamp": f"2026-03-29T01:30:00{offset}",
         "deadline": f"2099-10-25T02:30:00{offset}",
@@ -40,9 +45,20 @@ def test_offer_round_trip_keeps_offsets(api: Api, offset: str) -> None:
 
 
 @pytest.mark.case("IFX-OFF-003")
-def test_duplicate_offer(api: Api) -> None:
-    """ST-2: posting an offer_id that is already stored answers 409; the stored offer is unchanged."""
-    duplicate_rejected(api, RES, api.prepare("offer"))
+@pytest.mark.parametrize("where", ["same path", "agg2's path"])
+def test_duplicate_offer(api: Api, where: str) -> None:
+    """ST-2: posting an offer_id that is already stored answers 409; the stored offer is unchanged.
+
+    ST-2 across paths (ids are unique per kind across all paths, PROFILE 2): agg2 posts a plausible
+    offer reusing the id of agg1's stored one; 409, and agg1's offer stays listed unchanged.
+    """
+    if where == "same path":
+        duplicate_rejected(api, RES, api.prepare("offer"))
+    else:
+        stored = api.create_offer("agg1")
+        duplicate_under_other_path(
+            api, RES, stored, api.prepare("offer", agg="agg2", **{RES.id_field: stored[RES.id_field]})
+        )
 
 
 @pytest.mark.case("IFX-OFF-004")
@@ -79,3 +95,9 @@ def test_offer_answering_a_request(api: Api) -> None:
     """P-03: an offer's optional request_id is stored and listed like every other field."""
     request = api.create_request()
     post_and_round_trip(api, RES, api.prepare("offer", request_id=request["request_id"]), readers=("dso",))
+
+
+@pytest.mark.case("IFX-OFF-009")
+def test_delete_offer_under_other_path(api: Api) -> None:
+    """ST-4: agg2 deleting, under its own path, the id of a offer stored under agg1 answers 404; it stays listed."""
+    delete_under_other_path(api, RES, api.create_offer("agg1"))

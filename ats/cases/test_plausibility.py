@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ats.cases.test_robustness import POST_OP, ROLE, activation_body, answer_body, expect_all
+from ats.cases._bodies import DROP, POST_OP, ROLE, activation_body, answer_body, expect_all
 from ats.recorder import Exchange
 from ats.session import Api, timestamp
 from interflex.profile import OPERATIONS_BY_ID
@@ -197,8 +197,9 @@ def test_pl6_deadline_in_the_past(api: Api, kind: str) -> None:
 @pytest.mark.parametrize("kind", ["request", "offer"])
 def test_pl6_boundary(api: Api, kind: str) -> None:
     """PL-6 boundary: an old timestamp with a deadline still ahead passes."""
-    extra = {"activation_time": at(-24)} if kind == "offer" else {}
-    ex = post(api, kind, api.build(kind, timestamp=at(-24), deadline=at(1), **extra))
+    ts = at(-24)  # one base time: two calls could straddle a second boundary and break PL-2
+    extra = {"activation_time": ts} if kind == "offer" else {}
+    ex = post(api, kind, api.build(kind, timestamp=ts, deadline=at(1), **extra))
     expect_all(
         [("timestamp one day ago, deadline in 1 h", ex)], ACCEPTED, "PL-6", "only the deadline must not be in the past"
     )
@@ -207,17 +208,24 @@ def test_pl6_boundary(api: Api, kind: str) -> None:
 @pytest.mark.case("IFX-PLAUS-013")
 @pytest.mark.parametrize("kind", ["ack", "nack"])
 def test_pl7_answer_without_activation(api: Api, kind: str) -> None:
-    """PL-7: an ACK/NACK must name an offer activated to {agg}, and its activation_id such an activation."""
+    """PL-7: an ACK/NACK must name an offer activated to {agg}, and its activation_id such an activation.
+
+    The two offer_id variants carry no activation_id (optional, P-04), so the offer_id rule is tested alone.
+    """
     activation = api.create_activation("agg1")
     other_activation = api.create_activation("agg1")
     not_activated = api.create_offer("agg1")
     variants = [
         (
-            "offer of agg1 without activation",
-            answer_body(api, kind, activation, offer_id=not_activated["offer_id"]),
+            "offer of agg1 without activation (no activation_id)",
+            answer_body(api, kind, activation, offer_id=not_activated["offer_id"], activation_id=DROP),
             "agg1",
         ),
-        ("offer_id never stored", answer_body(api, kind, activation, offer_id=api.new_id("off")), "agg1"),
+        (
+            "offer_id never stored (no activation_id)",
+            answer_body(api, kind, activation, offer_id=api.new_id("off"), activation_id=DROP),
+            "agg1",
+        ),
         ("agg2 answers an activation to agg1", answer_body(api, kind, activation), "agg2"),
         ("activation_id never stored", answer_body(api, kind, activation, activation_id=api.new_id("act")), "agg1"),
         (

@@ -1,13 +1,14 @@
 """Property-based cases (hypothesis): generated objects against the target.
 
 Valid objects come from the resource's JSON Schema (`defs.json` references inlined, numbers kept
-at most 10^6, no unknown fields, no NUL characters) and are then made plausible: times with assorted offsets around now
+at most 10^6, no unknown fields, no NUL characters) and are then made plausible: the IXIT's unit,
+region_id and currency (a server may check real codes), times with assorted offsets around now
 (PL-1, PL-2, PL-6), granularity <= power (PL-3), the path's aggregator (PL-4), a stored offer or
 activation to refer to (PL-5, PL-7) and a fresh id with the run prefix. They must be accepted and
-listed field for field (ST-9). Each invalid object is a valid one with exactly one mutation that
-the schema rejects (ST-11); it must answer 400/422. Runs are derandomized; `--ats-examples` sets
-the examples per case; nothing is shrunk (each example costs HTTP exchanges).
-"""
+listed field for field (ST-9; times compared as instants, PROFILE 4). Each invalid object is a valid
+one with exactly one mutation that the schema rejects (ST-11); it must answer 400/422. Runs are
+derandomized; `--ats-examples` sets the examples per case; nothing is shrunk (each example costs
+HTTP exchanges)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from ats.cases.test_robustness import (
+from ats.cases._bodies import (
     BAD_IDS,
     BAD_TIMES,
     DROP,
@@ -104,6 +105,9 @@ def plausible(draw: st.DrawFn, kind: str, context: dict[str, Any]) -> dict[str, 
         obj["activation_time"] = rfc3339(
             start + timedelta(seconds=draw(st.integers(0, 7 * 86_400))), draw(st.sampled_from(OFFSETS))
         )
+    for field in ("unit", "region_id", "currency"):  # the IXIT's values: a server may check real codes/regions
+        if field in obj:
+            obj[field] = context[field]
     if kind == "offer":
         obj["entity_id"] = context["agg"]
     if kind == "activation":
@@ -124,8 +128,15 @@ def plausible(draw: st.DrawFn, kind: str, context: dict[str, Any]) -> dict[str, 
 
 
 def prepare(api: Api, kind: str) -> dict[str, Any]:
-    """What generated objects of `kind` refer to: agg1's entity id, a stored offer, a stored activation."""
-    context: dict[str, Any] = {"agg": api.entity("agg1")}
+    """What generated objects of `kind` refer to: agg1's entity id, the IXIT's unit, region and currency,
+    a stored offer, a stored activation."""
+    ixit = api.ixit
+    context: dict[str, Any] = {
+        "agg": api.entity("agg1"),
+        "unit": ixit.unit,
+        "region_id": ixit.region_id,
+        "currency": ixit.currency,
+    }
     if kind == "activation":
         context["offer"] = api.create_offer("agg1", flexible_power=MAX_NUMBER, granularity=1)
     if kind in ("ack", "nack"):

@@ -1,9 +1,11 @@
 """Recommended: every SHOULD of PROFILE.md (class `recommended`, reported, never gating).
 
 AU-6 (Cache-Control: no-store on token responses, WWW-Authenticate: Bearer on 401s, refresh token
-rotation), ST-5 (Allow on 405), ST-8 (error responses are JSON Error objects) and section 9 (an
-aggregator does not see other aggregators' offers in O3). When the target does not produce the
-situation a SHOULD is about (e.g. no 401 at all), the case is INCONCLUSIVE: the MUST is tested elsewhere.
+rotation), ST-5 (Allow on 405), ST-8 (error responses are JSON Error objects), section 9 (an
+aggregator does not see other aggregators' offers in O3) and lists keeping the offset times were
+posted with (asked for by the issue; section 4 compares times as instants, so it is only reported).
+When the target does not produce the situation a SHOULD is about (e.g. no 401 at all), the case is
+INCONCLUSIVE: the MUST is tested elsewhere.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ats.checks import expect_error_object, expect_oauth_error, find, inconclusive
+from ats.checks import expect_error_object, expect_oauth_error, expect_round_trip, find, inconclusive
 from ats.recorder import Exchange
 from ats.session import Api
 from ats.verdicts import Failure
@@ -200,3 +202,28 @@ def test_offers_private_between_aggregators(api: Api, owner: str, reader: str) -
             f"PROFILE 9 (recommended): an aggregator should not see other aggregators' offers; O3 as read "
             f"by {reader} lists {owner}'s offer {offer['offer_id']!r}"
         )
+
+
+@pytest.mark.case("IFX-REC-008")
+@pytest.mark.parametrize("offset", ["+01:00", "Z", "-03:30", "+05:45"])
+@pytest.mark.parametrize("kind", ["request", "offer"])
+def test_lists_keep_posted_offsets(api: Api, kind: str, offset: str) -> None:
+    """PROFILE 4, ST-9 (recommended): R3/O3 return times as the exact strings posted, offset included.
+
+    The profile compares times as instants (the mandatory round trips do); keeping the offset is reported only.
+    """
+    times = {"timestamp": f"2026-03-29T01:30:00{offset}", "deadline": f"2099-10-25T02:30:00{offset}"}
+    if kind == "offer":
+        times["activation_time"] = f"2099-10-25T02:45:00{offset}"
+        obj = api.create_offer("agg1", **times)
+    else:
+        obj = api.create_request(**times)
+    list_op = "R3" if kind == "request" else "O3"
+    expect_round_trip(
+        obj,
+        api.list(kind, as_="dso"),
+        f"{kind}_id",
+        ref="PROFILE 4, ST-9 (recommended)",
+        where=f"{list_op} read by the DSO (times compared as exact strings)",
+        exact_times=True,
+    )

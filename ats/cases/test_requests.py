@@ -29,7 +29,7 @@ def test_post_request(api: Api) -> None:
 @pytest.mark.case("IFX-REQ-002")
 @pytest.mark.parametrize("variant", ["plain", "activation_time", "decimals", "utc"])
 def test_request_round_trip(api: Api, variant: str) -> None:
-    """ST-9, R3: a posted request is listed field for field (numbers as numbers, offsets kept)."""
+    """ST-9, R3: a posted request is listed field for field (numbers as numbers, times as instants, PROFILE 4)."""
     overrides = {
         "plain": {},
         "activation_time": {"activation_time": api.build("offer")["activation_time"]},
