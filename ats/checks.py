@@ -13,10 +13,6 @@ from ats.recorder import Exchange
 from ats.verdicts import Failure, Inconclusive
 from interflex.validation import rfc3339_instant, validate
 
-OAUTH_ERRORS = frozenset(
-    {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type"}
-)
-
 
 def _codes(allowed: int | Iterable[int]) -> list[int]:
     return [allowed] if isinstance(allowed, int) else sorted(allowed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 API_PREFIX = "/interflex/api"
 DEFAULT_VERSION = "v1"
@@ -45,6 +46,11 @@ def is_valid_id(value: object) -> bool:
     """True when `value` is a string matching the profile's id rule (section 4, P-07)."""
     return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None and value not in RESERVED_WORDS
 
+
+# AU-3: the OAuth error codes (RFC 6749 section 5.2) that A1/A2 failures may carry.
+OAUTH_ERRORS: frozenset[str] = frozenset(
+    {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type"}
+)
 
 # Access rules of the "who may call" column of section 2.
 ANYONE = "anyone"
@@ -132,8 +138,21 @@ OPERATIONS: tuple[Operation, ...] = (
 OPERATIONS_BY_ID: dict[str, Operation] = {op.id: op for op in OPERATIONS}
 
 
+def decode_path(path: str) -> str | None:
+    """Percent-decode each segment of a path relative to the base URL.
+
+    None when a segment is not valid UTF-8 or decodes to something containing "/": an encoded
+    slash never splits a segment, so such a path is not one of section 2 (ST-5).
+    """
+    try:
+        segments = [unquote(segment, errors="strict") for segment in path.split("/")]
+    except UnicodeDecodeError:
+        return None
+    return None if any("/" in segment for segment in segments) else "/".join(segments)
+
+
 def _path_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", template) + "$")
+    return re.compile(re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", template))
 
 
 _MATCHERS = [(op, _path_regex(op.path)) for op in OPERATIONS]
@@ -145,9 +164,9 @@ def match_operation(method: str, path: str) -> tuple[Operation, dict[str, str]] 
     Literal segments win over parameters (P-07), and every parameter must be a valid id;
     returns None for paths or methods that are not in section 2 (HEAD matches GET).
     """
-    method = "GET" if method.upper() == "HEAD" else method.upper()
+    method = "GET" if method == "HEAD" else method  # method names are case-sensitive (RFC 9110 9.1)
     for op, regex in _MATCHERS:
-        found = regex.match(path)
+        found = regex.fullmatch(path)
         if found and op.method == method and all(is_valid_id(v) for v in found.groupdict().values()):
             return op, found.groupdict()
     return None
@@ -182,7 +201,7 @@ def allowed_methods(path: str) -> frozenset[str]:
     methods = {
         op.method
         for op, regex in _MATCHERS
-        if (found := regex.match(path)) and all(is_valid_id(v) for v in found.groupdict().values())
+        if (found := regex.fullmatch(path)) and all(is_valid_id(v) for v in found.groupdict().values())
     }
     if "GET" in methods:
         methods.add("HEAD")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import cache
-from urllib.parse import unquote
 
 import yaml
 from starlette.applications import Starlette
@@ -52,13 +51,7 @@ def relative_path(raw_path: bytes) -> str | None:
         return None
     if not path.startswith(BASE_PATH + "/"):
         return None
-    try:
-        segments = [unquote(s, errors="strict") for s in path[len(BASE_PATH) :].split("/")]
-    except UnicodeDecodeError:
-        return None
-    if any("/" in s for s in segments):
-        return None
-    return "/".join(segments)
+    return profile.decode_path(path[len(BASE_PATH) :])
 
 
 def _unauthorized(description: str, code: str = "invalid_token") -> Response:
@@ -132,7 +125,7 @@ def _not_found(path: str) -> Response:
 
 async def dispatch(ctx: Context, request: Request) -> Response:
     """Route one request by the profile's operation table and run its handler."""
-    method = request.method.upper()
+    method = request.method  # case-sensitive (RFC 9110 9.1): "get" is not GET
     raw = request.scope.get("raw_path") or request.scope["path"].encode("utf-8", "surrogateescape")
     path = relative_path(raw)
     shown = raw.decode("ascii", "replace")[:200]

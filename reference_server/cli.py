@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 import uvicorn
@@ -55,15 +56,23 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _list_faults() -> int:
+    width = max(map(len, FAULTS))
+    try:
+        for fault in FAULTS.values():
+            print(f"{fault.name:<{width}}  {fault.conformance_class:<16}  {fault.description}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # piped into `head`: stop quietly (Python docs, "Note on SIGPIPE")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `interflex-server` and `python -m reference_server`."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_faults:
-        width = max(map(len, FAULTS))
-        for fault in FAULTS.values():
-            print(f"{fault.name:<{width}}  {fault.conformance_class:<16}  {fault.description}")
-        return 0
+        return _list_faults()
     try:
         if args.hash_password:
             password = _read_password()

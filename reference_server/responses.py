@@ -75,9 +75,16 @@ def _finite_float(text: str) -> float:
 
 
 def parse_json(body: bytes) -> object:
-    """Parse a strict JSON body (no NaN/Infinity, finite numbers); ValueError says what is wrong."""
+    """Parse a strict UTF-8 JSON body (PROFILE 1; no NaN/Infinity, finite numbers); ValueError says what is wrong.
+
+    A UTF-8 byte order mark is tolerated; other encodings (UTF-16, ...) are not UTF-8 and rejected.
+    """
     try:
-        return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import socket
 import threading
 import time
@@ -25,12 +27,26 @@ KEEP_ALIVE_SECONDS = 15  # idle keep-alive connections are closed after this (uv
 SERVER_HEADER = f"interflex-reference-server/{__version__}"
 
 
+_SECRET_QUERY_VALUE = re.compile(r"(?i)\b(access_token|refresh_token|token|password|client_secret)=[^&\s]*")
+
+
+class _RedactQuerySecrets(logging.Filter):
+    """Access-log lines never show a token or password sent in a query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
+            record.args = (*args[:2], _SECRET_QUERY_VALUE.sub(r"\1=***", args[2]), *args[3:])
+        return True
+
+
 def uvicorn_config(context: Context, *, access_log: bool) -> uvicorn.Config:
     """uvicorn's configuration for serving `context` (the CLI's and the in-process server's).
 
-    Without an access log the host process's logging configuration is left alone.
+    Without an access log the host process's logging configuration is left alone; with it,
+    secrets in query strings are masked.
     """
-    return uvicorn.Config(
+    config = uvicorn.Config(
         build_app(context),
         log_level="info" if access_log else "warning",
         access_log=access_log,
@@ -41,6 +57,10 @@ def uvicorn_config(context: Context, *, access_log: bool) -> uvicorn.Config:
         server_header=False,
         headers=[("server", SERVER_HEADER)],
     )
+    access_logger = logging.getLogger("uvicorn.access")
+    if access_log and not any(isinstance(f, _RedactQuerySecrets) for f in access_logger.filters):
+        access_logger.addFilter(_RedactQuerySecrets())
+    return config
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -35,6 +36,7 @@ from interflex.client import (
     ServerError,
     TransportError,
     _exceptions,
+    flexibility_requests,
 )
 from interflex.client._exceptions import status_error_class
 from interflex.profile import OPERATIONS
@@ -589,3 +591,43 @@ def test_invalid_id_response() -> None:
             client.get_request_id("dso1")
     assert (caught.value.status, caught.value.operation) == (200, "R1")
     assert "P-05" in str(caught.value)
+
+
+class DeepJsonHandler(http.server.BaseHTTPRequestHandler):
+    """A hostile server: every answer is 200 with JSON nested 100,000 levels deep."""
+
+    def do_GET(self) -> None:
+        body = b"[" * 100_000 + b"]" * 100_000
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def deep_json_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DeepJsonHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/interflex/api/v1"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_deeply_nested_json_is_an_invalid_response(deep_json_url: str) -> None:
+    with pytest.raises(InvalidResponseError) as caught:
+        flexibility_requests.get_request_id("127.0.0.1", urlsplit(deep_json_url).port, "dso1", "t")
+    assert "nested too deeply" in str(caught.value) and caught.value.operation == "R1"
+
+
+def test_token_with_control_characters_is_never_shown(base_url: str) -> None:
+    host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
+    with pytest.raises(TransportError) as caught:
+        flexibility_requests.get_request_id(host, port, "dso1", "SECRET-TOKEN\r\nX-Injected: y")
+    assert "SECRET-TOKEN" not in str(caught.value) and "SECRET-TOKEN" not in repr(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from interflex.profile import OPERATIONS, allowed_methods, match_operation
+from interflex.profile import OPERATIONS, allowed_methods, decode_path, match_operation
 
 PROFILE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "PROFILE.md"
 
@@ -27,6 +27,9 @@ def test_operations_match_profile_table():
         ("DELETE", "/aggregators/agg1/flexibilityActivations/acks/ack-1", "K4"),
         ("DELETE", "/dsos/dso1/flexibilityRequests/requestId", None),
         ("GET", "/dsos/bad id/flexibilityRequests", None),
+        ("GET", "/dsos/dso1/flexibilityRequests\n", None),  # `$` would match before a final newline
+        ("GET", "/dsos/dso1/flexibilityRequests/requestId\n", None),
+        ("get", "/dsos/dso1/flexibilityRequests", None),  # method names are case-sensitive (RFC 9110)
     ],
 )
 def test_match_operation(method, path, expected):
@@ -38,3 +41,20 @@ def test_allowed_methods_for_known_and_unknown_paths():
     assert allowed_methods("/aggregators/agg1/flexibilityActivations/acks") == {"GET", "HEAD", "POST"}
     assert allowed_methods("/dsos/dso1/flexibilityRequests/r-1") == {"DELETE"}
     assert allowed_methods("/nowhere") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("path", "decoded"),
+    [
+        ("/dsos/dso1/flexibilityRequests", "/dsos/dso1/flexibilityRequests"),
+        ("/dsos/dso%31/flexibilityRequests", "/dsos/dso1/flexibilityRequests"),
+        ("/dsos%2Fdso1/flexibilityRequests", None),  # an encoded slash never splits a segment
+        ("/dsos/%FF/flexibilityRequests", None),  # not UTF-8
+    ],
+)
+def test_decode_path(path, decoded):
+    assert decode_path(path) == decoded
+
+
+def test_trailing_newline_is_no_known_path():
+    assert allowed_methods("/dsos/dso1/flexibilityRequests\n") == frozenset()

@@ -224,3 +224,22 @@ def test_answered_posts_survive_sigkill(spawn, tmp_path):
         again = session.post(second.base_url + REQUESTS, json=objects[0], headers={"Authorization": f"Bearer {token}"})
         assert again.status_code == 409
     second.kill()
+
+
+def test_access_log_masks_secrets_in_query_strings(spawn, tmp_path):
+    server = spawn(tmp_path / "log.db")
+    with requests.Session() as session:
+        token = login(session, server.base_url, "dso1")["access_token"]
+        session.get(server.base_url + REQUESTS, params={"access_token": token, "valid_at": "x"})
+        session.post(server.base_url + "/authentication/token?password=agg1-demo&client_secret=client")
+    log = server.kill()
+    assert token not in log and "agg1-demo" not in log and "client_secret=client" not in log
+    assert f"{REQUESTS}?access_token=***&valid_at=x" in log  # the line is kept, only the values are masked
+    assert "/authentication/token?password=***&client_secret=***" in log
+
+
+def test_list_faults_into_a_closed_pipe_is_quiet():
+    shell = f"{sys.executable} -m reference_server --list-faults | head -1"
+    result = subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=30)
+    assert result.stdout.split()[0] in FAULTS
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -3,9 +3,11 @@ the authorization column (AU-5), plausibility PL-1...PL-7 (section 6) and DF-1 (
 
 from __future__ import annotations
 
+import http.client
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -467,3 +469,26 @@ def test_server_header_names_the_reference_server(api: DemoClient) -> None:
     response = api.call("GET", REQUESTS, as_="dso1")
     assert response.headers["Server"].startswith("interflex-reference-server/")
     assert "uvicorn" not in response.headers["Server"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", REQUESTS + "%0A", 404),  # ST-5: a trailing encoded newline is no path of section 2
+        ("POST", REQUESTS + "%0A", 404),
+        ("GET", REQUESTS + "/requestId%0A", 404),
+        ("get", REQUESTS, 405),  # RFC 9110 9.1: method names are case-sensitive, "get" is not listed
+        ("post", REQUESTS, 405),
+    ],
+)
+def test_near_miss_paths_and_methods(api: DemoClient, method: str, path: str, status: int) -> None:
+    obj = sample(R)
+    # http.client sends the method as given (requests would upper-case it).
+    connection = http.client.HTTPConnection(urlsplit(api.base_url).netloc, timeout=10)
+    headers = {"Authorization": f"Bearer {api.token('dso1')}", "Content-Type": "application/json"}
+    connection.request(method, urlsplit(api.base_url).path + path, body=json.dumps(obj), headers=headers)
+    response = connection.getresponse()
+    assert response.status == status
+    assert json.loads(response.read())["error"]
+    connection.close()
+    assert obj not in listed(api, REQUESTS, "dso1")

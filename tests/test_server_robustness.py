@@ -154,6 +154,21 @@ def test_malformed_json_is_400(api, body):
     assert_4xx(response)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_json_in_another_encoding_than_utf8_is_400(api, encoding):
+    """PROFILE 1: bodies are UTF-8; the same valid object in UTF-16/32 is rejected, not guessed."""
+    obj = sample("FlexibilityRequest")
+    response = api.call("POST", REQUESTS, data=json.dumps(obj).encode(encoding), headers=JSON)
+    assert response.status_code == 400 and "UTF-8" in response.json()["error_description"]
+    assert obj not in api.call("GET", REQUESTS).json()
+
+
+def test_utf8_byte_order_mark_is_tolerated(api):
+    obj = sample("FlexibilityRequest")
+    response = api.call("POST", REQUESTS, data=b"\xef\xbb\xbf" + json.dumps(obj).encode(), headers=JSON)
+    assert response.status_code == 201
+
+
 def test_deeply_nested_unknown_field_is_not_a_5xx(api):
     body = sample("FlexibilityRequest", nested=json.loads("[" * 500 + "]" * 500))
     assert api.call("POST", REQUESTS, json=body).status_code in (201, 400)

@@ -139,9 +139,13 @@ BASE = "https://platform.example/interflex/api/v2"
             {("pattern", "/response/body/token_type")},
         ),
         (entry("POST", BASE + "/authentication/token", 401, {"error": "invalid_grant"}), set()),
+        (  # AU-3: A1/A2 failures carry one of the five OAuth error codes
+            entry("POST", BASE + "/authentication/token", 401, {"error": "access_denied"}),
+            {("AU-3", "/response/body/error")},
+        ),
         (
             entry("POST", BASE + "/authentication/token", 403, {"error": "access_denied"}),
-            {("status", "/response/status")},
+            {("status", "/response/status"), ("AU-3", "/response/body/error")},
         ),
         (
             entry(
@@ -185,6 +189,20 @@ def test_har_token_forms_are_checked(
     code, results = run_json(capsys, str(har(tmp_path, exchange)))
     assert {(f["rule"], f["path"]) for f in results[0]["findings"]} == findings
     assert code == (1 if findings else 0)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        BASE + "/dsos%2Fdso1/flexibilityRequests",  # an encoded slash never splits a segment (ST-5: 404)
+        BASE + "/dsos/dso1/flexibilityRequests%0A",  # a trailing newline is no path of section 2
+    ],
+)
+def test_har_near_miss_paths_are_skipped_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    code, results = run_json(capsys, str(har(tmp_path, entry("GET", url, 404, {"error": "not_found"}))))
+    assert code == 0 and results[0]["findings"] == [] and "not one of the 22 operations" in results[0]["skipped"]
 
 
 def test_har_post_body_missing_from_capture_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

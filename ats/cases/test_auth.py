@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ats.cases._resources import RESOURCES
-from ats.checks import OAUTH_ERRORS, expect_oauth_error, expect_schema, expect_status, inconclusive
+from ats.checks import expect_oauth_error, expect_schema, expect_status, inconclusive
 from ats.session import Api, short_kind
 from ats.verdicts import Failure
-from interflex.profile import OPERATIONS, Operation
+from interflex.profile import OAUTH_ERRORS, OPERATIONS, Operation
 
 RESOURCE_OPS = [op for op in OPERATIONS if op.action not in ("token", "refresh")]
 

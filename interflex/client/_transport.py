@@ -66,6 +66,11 @@ def send(
             verify=session.verify if verify is None else verify,  # explicit: env CA bundles must not win
             allow_redirects=False,
         )
+    except requests.exceptions.InvalidHeader:
+        # requests' message quotes the header value, which may be the bearer token: never show it.
+        raise TransportError(
+            f"{_where(op, url)}: invalid request header (control characters in the token?)", operation=op.id
+        ) from None
     except requests.Timeout as exc:
         raise RequestTimeout(f"{_where(op, url)}: no answer within {timeout:g} s", operation=op.id) from exc
     except requests.ConnectionError as exc:
@@ -105,7 +110,7 @@ def _clip(value: object) -> str | None:
 def _status_error(op: Operation, url: str, response: requests.Response) -> InterflexError:
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         payload = None
     error = _clip(payload.get("error")) if isinstance(payload, dict) else None
     description = _clip(payload.get("error_description")) if isinstance(payload, dict) else None
@@ -141,6 +146,8 @@ def _result(op: Operation, url: str, response: requests.Response) -> Any:
         payload = json.loads(response.content)
     except ValueError:
         raise invalid("a body that is not JSON") from None
+    except RecursionError:
+        raise invalid("a JSON body nested too deeply to parse") from None
     if op.action in ("token", "refresh"):
         if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
             raise invalid("no access_token in the body (AU-1)")

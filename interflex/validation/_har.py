@@ -16,11 +16,20 @@ import binascii
 import re
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema_rs
 
-from interflex.profile import API_PREFIX, ID_FIELDS, OPERATIONS_BY_ID, Operation, allowed_methods, match_operation
+from interflex.profile import (
+    API_PREFIX,
+    ID_FIELDS,
+    OAUTH_ERRORS,
+    OPERATIONS_BY_ID,
+    Operation,
+    allowed_methods,
+    decode_path,
+    match_operation,
+)
 from interflex.validation._findings import ERROR, WARNING, Finding
 from interflex.validation._inputs import HarEntry, parse_json
 from interflex.validation._openapi import bundled_openapi
@@ -34,12 +43,12 @@ _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE
 
 
 def _api_path(url: object) -> str | None:
-    """The path after `/interflex/api/<version>`, or None when the URL has no such prefix."""
+    """The still percent-encoded path after `/interflex/api/<version>`; None without that prefix."""
     if not isinstance(url, str):
         return None
     path = urlsplit(url).path
     found = _BASE.search(path)
-    return unquote(path[found.end() :]) if found else None
+    return path[found.end() :] if found else None
 
 
 def _prefixed(findings: list[Finding], prefix: str) -> list[Finding]:
@@ -158,7 +167,17 @@ def _check_response(op: Operation, method: str, response: dict[str, Any], strict
     elif 400 <= status < 500 and _JSON_TYPE.match(_mime_type(response)):
         body, problems = _json_body(text, "/response/body")
         findings += problems or _prefixed(validate(body, "Error", strict), "/response/body")
+        if op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
+            findings += _oauth_error_code(body["error"])
     return findings
+
+
+def _oauth_error_code(code: object) -> list[Finding]:
+    """AU-3: A1/A2 failures carry one of the OAuth error codes of RFC 6749 section 5.2."""
+    if code in OAUTH_ERRORS:
+        return []
+    listed = ", ".join(sorted(OAUTH_ERRORS))
+    return [Finding(ERROR, "/response/body/error", "AU-3", f"{code!r} is not an OAuth error code ({listed})")]
 
 
 def check_entry(item: HarEntry, strict: bool = False) -> Result:
@@ -166,9 +185,13 @@ def check_entry(item: HarEntry, strict: bool = False) -> Result:
     request, response = item.entry["request"], item.entry["response"]
     method = str(request.get("method", "")).upper()
     url = request.get("url")
-    path = _api_path(url)
-    if path is None:
+    raw_path = _api_path(url)
+    if raw_path is None:
         return Result(item.source, None, skipped=f"{method} {url}: not under {API_PREFIX}/<version>")
+    path = decode_path(raw_path)
+    if path is None:
+        reason = "a segment decodes to '/' or is not UTF-8"
+        return Result(item.source, None, skipped=f"{method} {raw_path}: not one of the 22 operations ({reason})")
     matched = match_operation(method, path)
     if matched is None:
         if allowed_methods(path):
