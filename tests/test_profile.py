@@ -7,10 +7,16 @@ import pytest
 
 from interflex.profile import OPERATIONS, allowed_methods, decode_path, match_operation
 
-PROFILE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "PROFILE.md"
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = ROOT / "docs" / "PROFILE.md"  # the shipped copy of the normative profile
+SHARED_PROFILE = ROOT.parent / "shared" / "spec" / "PROFILE.md"  # the original, beside a workspace checkout
 
 
-@pytest.mark.skipif(not PROFILE.exists(), reason="PROFILE.md is not beside this checkout")
+@pytest.mark.skipif(not SHARED_PROFILE.is_file(), reason="no original PROFILE.md beside this checkout to compare with")
+def test_shipped_profile_is_the_original():
+    assert PROFILE.read_text(encoding="utf-8") == SHARED_PROFILE.read_text(encoding="utf-8")
+
+
 def test_operations_match_profile_table():
     rows = re.findall(r"^\| ([ARONVK]\d) \| (\w+) \| `([^`]+)` \|", PROFILE.read_text(), re.M)
     assert len(rows) == 22
