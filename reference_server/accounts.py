@@ -20,6 +20,8 @@ from interflex.profile import is_valid_id
 
 ROLES = ("dso", "aggregator")
 DEFAULT_SCRYPT = (2**14, 8, 1)
+_SCRYPT_MAXMEM = 2**26
+_PBKDF2_MAX_ITERATIONS = 10_000_000  # a login must stay well under a second or two
 _NOT_A_HASH = "is not a scrypt/pbkdf2 hash (make one with: interflex-server --hash-password)"
 
 
@@ -54,8 +56,16 @@ def hash_password(
 ) -> str:
     """Return a salted scrypt hash of `password` in the accounts-file format."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=32)
     return f"scrypt:{n}:{r}:{p}${_b64(salt)}${_b64(digest)}"
+
+
+def _usable_params(scheme: str, params: list[int]) -> bool:
+    """Parameters a login can afford: scrypt N a power of two within the memory limit, bounded PBKDF2."""
+    if scheme == "scrypt":
+        n, r, p = params
+        return n > 1 and n & (n - 1) == 0 and r > 0 and p > 0 and 128 * n * r * p < _SCRYPT_MAXMEM
+    return 0 < params[0] <= _PBKDF2_MAX_ITERATIONS
 
 
 def _parse_hash(stored: str) -> tuple[str, list[int], bytes, bytes]:
@@ -63,8 +73,11 @@ def _parse_hash(stored: str) -> tuple[str, list[int], bytes, bytes]:
     scheme, *params = scheme_params.split(":")
     if scheme not in ("scrypt", "pbkdf2_sha256") or len(params) != (3 if scheme == "scrypt" else 1):
         raise ValueError(scheme_params)
+    numbers = [int(v) for v in params]
     decoded = base64.b64decode(salt, validate=True), base64.b64decode(digest, validate=True)
-    return scheme, [int(v) for v in params], *decoded
+    if not _usable_params(scheme, numbers) or not all(decoded):
+        raise ValueError(scheme_params)
+    return scheme, numbers, *decoded
 
 
 def check_hash_format(stored: object) -> bool:
@@ -85,7 +98,7 @@ def verify_password(password: str, stored: str) -> bool:
         secret = password.encode("utf-8")
         if scheme == "scrypt":
             n, r, p = params
-            actual = hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=len(expected))
+            actual = hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=len(expected))
         else:
             actual = hashlib.pbkdf2_hmac("sha256", secret, salt, params[0], dklen=len(expected))
     except (ValueError, UnicodeError, MemoryError):
@@ -116,6 +129,8 @@ def parse_accounts(data: object, source: str = "accounts file") -> Accounts:
         entry = _require(entry, f"{source}: clients[{i}]", ("client_id", "secret_hash"))
         if not check_hash_format(entry["secret_hash"]):
             raise AccountsError(f"{source}: clients[{i}]: secret_hash {_NOT_A_HASH}")
+        if entry["client_id"] in clients:
+            raise AccountsError(f"{source}: clients[{i}]: duplicate client_id {entry['client_id']!r}")
         clients[entry["client_id"]] = entry["secret_hash"]
     users: dict[str, User] = {}
     for i, entry in enumerate(data["users"]):

@@ -11,7 +11,14 @@ import yaml
 
 from interflex.validation import is_valid, validate
 from reference_server import ReferenceServer
-from reference_server.accounts import AccountsError, hash_password, load_accounts, parse_accounts, verify_password
+from reference_server.accounts import (
+    AccountsError,
+    check_hash_format,
+    hash_password,
+    load_accounts,
+    parse_accounts,
+    verify_password,
+)
 from reference_server.demo import DemoClient
 from reference_server.store import Store
 from reference_server.tokens import Tokens
@@ -232,6 +239,31 @@ def test_pbkdf2_hashes_are_accepted():
     digest = hashlib.pbkdf2_hmac("sha256", b"pw", salt, 1000)
     stored = f"pbkdf2_sha256:1000${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
     assert verify_password("pw", stored) and not verify_password("pw2", stored)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "pbkdf2_sha256:100000000000$c2FsdA==$aGFzaA==",  # a login would take hours
+        "pbkdf2_sha256:0$c2FsdA==$aGFzaA==",
+        "pbkdf2_sha256:1000$$aGFzaA==",  # empty salt
+        "pbkdf2_sha256:1000$c2FsdA==$",  # empty hash
+        "scrypt:3:8:1$c2FsdA==$aGFzaA==",  # N is not a power of two
+        "scrypt:1048576:8:1$c2FsdA==$aGFzaA==",  # needs 1 GiB: over the memory limit
+    ],
+)
+def test_unusable_hashes_are_refused_when_loading(stored):
+    assert not check_hash_format(stored)
+    data = {"clients": [{"client_id": "c", "secret_hash": stored}], "users": []}
+    with pytest.raises(AccountsError, match="secret_hash is not a scrypt/pbkdf2 hash"):
+        parse_accounts(data)
+
+
+def test_duplicate_client_ids_are_refused():
+    entry = {"client_id": "c", "secret_hash": hash_password("x", n=1024)}
+    user = {"username": "u", "password_hash": hash_password("y", n=1024), "role": "dso", "entity_id": "dso1"}
+    with pytest.raises(AccountsError, match="duplicate client_id 'c'"):
+        parse_accounts({"clients": [entry, dict(entry)], "users": [user]})
 
 
 def test_bundled_accounts_match_the_contract():
