@@ -25,7 +25,17 @@ from ats.recorder import format_evidence
 from ats.run import RunInfo, RunState, utc_now
 from ats.session import Api, Context
 from ats.target import probe, resolve_ixit, selected_classes, start_reference_server
-from ats.verdicts import CONFORMANT, FAIL, INCONCLUSIVE, NA, PASS, VERDICTS, Failure, Inconclusive, aggregate_cases
+from ats.verdicts import (
+    CONFORMANT,
+    FAIL,
+    INCONCLUSIVE,
+    NA,
+    PASS,
+    VERDICTS,
+    Failure,
+    Inconclusive,
+    aggregate_cases,
+)
 from interflex.profile import CONFORMANCE_CLASSES, OPTIONAL
 
 RUN_KEY = pytest.StashKey[RunState]()
@@ -33,6 +43,7 @@ _ACTIVE = pytest.StashKey[bool]()
 _SETUP = pytest.StashKey[dict]()
 _CASE = pytest.StashKey[Case]()
 _API = pytest.StashKey[Api]()
+TEARDOWN_RECORD = "ats-teardown"  # user_properties name of the record of a failed teardown
 
 ATS_DIR = Path(ats.__file__).resolve().parent
 CASES_DIR = ATS_DIR / "cases"
@@ -82,8 +93,8 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
             "action": "append",
             "default": [],
             "metavar": "CLASS",
-            "help": "run only these conformance classes (repeatable or comma-separated): "
-            + ", ".join(CONFORMANCE_CLASSES),
+            "help": "run only these conformance classes (repeatable or comma-separated), for debugging: "
+            "a partial run is never CONFORMANT: " + ", ".join(CONFORMANCE_CLASSES),
         },
     ),
     (
@@ -260,6 +271,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = keep
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember deselected test items (--ats-class, -k, -m): a run that leaves out gating items is partial.
+    A pytest-xdist worker hands them to the controller in `workeroutput` (read in `pytest_testnodedown`)."""
+    entries = [
+        {"nodeid": item.nodeid, "case": case.id, "class": case.conformance_class}
+        for item in items
+        if (case := item.stash.get(_CASE, None)) is not None
+    ]
+    if not entries:
+        return
+    config = items[0].config
+    if hasattr(config, "workeroutput"):
+        config.workeroutput.setdefault("ats_deselected", []).extend(entries)
+    elif (state := config.stash.get(RUN_KEY, None)) is not None:
+        state.deselected.extend(entries)
+
+
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def ats_context(request: pytest.FixtureRequest) -> Iterator[Context]:
@@ -338,18 +366,28 @@ def classify(exc: BaseException | None, passed: bool, skipped_reason: str | None
     return FAIL, f"{type(error).__name__}: {error}", None
 
 
+def classify_teardown(exc: BaseException | None) -> tuple[str, str, str | None]:
+    """(verdict, reason, cause) of a failed teardown: FAIL for a finding about the target (an assertion),
+    INCONCLUSIVE with its cause for `Inconclusive`, else INCONCLUSIVE with cause "environment"."""
+    verdict, reason, cause = classify(exc, False, None)
+    if verdict == FAIL and not any(isinstance(e, AssertionError) for e in (_leaves(exc) if exc else [])):
+        verdict, cause = INCONCLUSIVE, "environment"
+    return verdict, f"teardown failed: {reason}", cause
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     case = item.stash.get(_CASE, None)
+    teardown = call.when == "teardown" and report.failed
     decisive = call.when == "call" or (call.when == "setup" and not report.passed)
-    if case is None or not decisive:
+    if case is None or not (decisive or teardown):
         return report
     exc = call.excinfo.value if call.excinfo is not None else None
     skipped_reason = None
     if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
         skipped_reason = str(exc.msg if hasattr(exc, "msg") else exc)
-    verdict, reason, cause = classify(exc, report.passed, skipped_reason)
+    verdict, reason, cause = classify_teardown(exc) if teardown else classify(exc, report.passed, skipped_reason)
     api = item.stash.get(_API, None)
     exchanges = api.records() if api is not None else []
     secrets = api.ctx.secrets if api is not None else []
@@ -369,6 +407,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "duration": round(report.duration, 4),
         "exchanges": exchanges,
     }
+    if teardown:  # merged into the item's record on the controller; the pytest error report stays as it is
+        report.user_properties = [*report.user_properties, (TEARDOWN_RECORD, rec)]
+        return report
     report.user_properties = [*report.user_properties, ("ats", rec)]
     if verdict in (FAIL, INCONCLUSIVE):
         header = f"{verdict}{f' ({cause})' if cause else ''} {case.id} [{', '.join(case.references)}]: {reason}"
@@ -397,31 +438,53 @@ def write_records(state: RunState, path: str) -> None:
 
 
 class _Controller:
-    """Controller-side hooks of a suite run: merge records, set the exit code, print the summary."""
+    """Controller-side hooks of a suite run: merge records, track completeness and errors outside the
+    test cases, set the exit code, print the summary. The verdict logic is `ats.run`/`ats.verdicts`."""
 
     def __init__(self, state: RunState) -> None:
         self.state = state
-        self.non_ats_failed: list[str] = []
-        self.ats_nodeids: set[str] = set()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.state.collected.update(item.nodeid for item in session.items)  # after deselection
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.state.collected.update(ids)  # pytest-xdist: what a worker collected (after its deselection)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.state.deselected.extend(getattr(node, "workeroutput", {}).get("ats_deselected", []))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.state.errors.append(f"collection error: {report.nodeid or 'session'}")
+
+    def pytest_internalerror(self) -> None:
+        self.state.errors.append("internal error of pytest or a plugin")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        records = [value for name, value in report.user_properties if name == "ats"]
-        if records:
-            self.state.records.extend(records)
-            self.ats_nodeids.add(report.nodeid)
-        elif report.failed and report.nodeid not in self.ats_nodeids:
-            self.non_ats_failed.append(report.nodeid)  # a failing test outside the suite (e.g. `pytest .`)
+        records = [value for name, value in report.user_properties if name in ("ats", TEARDOWN_RECORD)]
+        for rec in records:
+            self.state.add_record(rec)
+        if report.when == "teardown":
+            self.state.finished_items.add(report.nodeid)
+        if report.failed and report.when == "teardown":
+            self.state.errors.append(f"teardown failed: {report.nodeid}")
+        elif report.failed and not records:
+            self.state.errors.append(f"test outside the suite failed: {report.nodeid}")  # e.g. `pytest .`
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.state.info.finished = utc_now()
-        if not self.state.records or exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        stopped = session.shouldstop or session.shouldfail  # interrupt, -x / --maxfail
+        self.state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(stopped)
+        if not self.state.records:
             return
         if session.config.option.ats_records:
             write_records(self.state, session.config.option.ats_records)
-        conformant = self.state.summary().overall == CONFORMANT
-        ok = conformant and not self.non_ats_failed
-        session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
+        if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            conformant = self.state.summary().overall == CONFORMANT
+            session.exitstatus = pytest.ExitCode.OK if conformant else pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.state.records:
@@ -435,9 +498,34 @@ class _Controller:
             counts = "".join(f"{cls.counts[v]:>14}" for v in VERDICTS)
             tr.write_line(f"{name:<18} {'yes' if cls.gating else 'no':<7}{counts}   {cls.verdict}")
         if self.state.info.classes:
-            tr.write_line(f"partial run: only the classes {', '.join(self.state.info.classes)} were tested")
+            tr.write_line(f"only the classes {', '.join(self.state.info.classes)} were selected (--ats-class)")
+        for line in summary_notes(summary):
+            tr.write_line(line, red=True, bold=True)
         conformant = summary.overall == CONFORMANT
         tr.write_sep("=", f"overall verdict: {summary.overall}", green=conformant, red=not conformant, bold=True)
 
 
-__all__ = ["OPTIONS", "RUN_KEY", "classify", "is_ats_run"]
+def summary_notes(summary: Any, shown: int = 10) -> list[str]:
+    """Why a run cannot be CONFORMANT beyond its verdicts: partial run, interruption, errors."""
+    lines = []
+    if summary.interrupted:
+        lines.append("INCOMPLETE (interrupted): the run stopped before every test ran")
+    if not summary.complete:
+        cases = [e for e in summary.not_run if e["case"]]
+        items = [e for e in summary.not_run if not e["case"]]
+        what = f"{len(cases)} gating test cases" if cases else f"{len(items)} gating test items"
+        lines.append(f"partial run: {what} did not run \u2014 a certificate needs the whole suite")
+        for entry in (cases or items)[:shown]:
+            lines.append(f"  {entry['case'] or entry['nodeid']}: {entry['reason']}")
+        if len(cases or items) > shown:
+            lines.append(f"  ... and {len(cases or items) - shown} more")
+        if cases and items:
+            lines.append(f"  and {len(items)} test items (e.g. {items[0]['nodeid']})")
+    for error in summary.errors[:shown]:
+        lines.append(f"error outside the test cases: {error}")
+    if len(summary.errors) > shown:
+        lines.append(f"... and {len(summary.errors) - shown} more errors")
+    return lines
+
+
+__all__ = ["OPTIONS", "RUN_KEY", "classify", "classify_teardown", "is_ats_run", "summary_notes"]

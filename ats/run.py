@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from ats.verdicts import Summary, summarize
+from ats.verdicts import Summary, merge_record, summarize
 
 
 def suite_version() -> str:
@@ -48,11 +48,41 @@ class RunInfo:
 
 @dataclass
 class RunState:
-    """Controller-side state of one suite run: records of every test item and the run info."""
+    """Controller-side state of one suite run: records of every test item, the run info, and what
+    completeness needs: the collected node ids, the node ids that finished (teardown reported),
+    errors outside the test cases and whether the run stopped early."""
 
     info: RunInfo
     records: list[dict[str, Any]] = field(default_factory=list)
+    collected: set[str] = field(default_factory=set)
+    finished_items: set[str] = field(default_factory=set)
+    deselected: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    expected: dict[str, str] | None = None  # test case id -> class of the suite; None: the bundled catalog
+
+    def add_record(self, rec: dict[str, Any]) -> None:
+        """Add a verdict record; a second record of the same item (a failed teardown) is merged into the first."""
+        nodeid = rec.get("nodeid")
+        same = (i for i in range(len(self.records) - 1, -1, -1) if nodeid and self.records[i].get("nodeid") == nodeid)
+        index = next(same, None)
+        if index is None:
+            self.records.append(rec)
+        else:
+            self.records[index] = merge_record(self.records[index], rec)
+
+    def unrun_items(self) -> list[str]:
+        """Collected node ids that never finished (stopped by -x, --maxfail or an interrupt)."""
+        return sorted(self.collected - self.finished_items)
 
     def summary(self) -> Summary:
-        """Class verdict counts and the overall verdict of the records so far."""
-        return summarize(self.records, self.info.ics)
+        """Class verdict counts and the overall verdict of the records so far (contract C4)."""
+        return summarize(
+            self.records,
+            self.info.ics,
+            expected=self.expected,
+            unrun_items=self.unrun_items(),
+            deselected=self.deselected,
+            errors=self.errors,
+            interrupted=self.interrupted,
+        )

@@ -1,7 +1,9 @@
 """Verdicts and their aggregation: pure Python, no pytest (PROFILE.md section 9).
 
 A test item ends PASS, FAIL, INCONCLUSIVE or N/A. `aggregate_cases` folds the items of one test
-case into one verdict; `summarize` folds cases into class verdicts and the overall verdict.
+case into one verdict; `summarize` folds cases into class verdicts and the overall verdict. The overall
+verdict is CONFORMANT only for a complete run: every catalog test case of every gating class has
+records, every collected item ran, and no error happened outside the test cases (issue 5).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ CONFORMANT = "CONFORMANT"
 NOT_CONFORMANT = "NOT CONFORMANT"
 
 CAUSES: tuple[str, ...] = ("target", "environment", "precondition")
+
+DESELECTED = "deselected"  # a gating test case was not selected (--ats-class, -k, -m)
+NOT_RUN = "not run"  # selected or collected, but the run stopped before it (-x, --maxfail, interrupt)
 
 
 class Failure(AssertionError):
@@ -83,6 +88,19 @@ def aggregate_cases(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str,
     return cases
 
 
+def merge_record(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """One record for one test item from its decisive record and a later one (a failed teardown):
+    the folded verdict, and the reason, cause and exchanges of the record that decided it."""
+    merged = dict(old)
+    verdict = fold([old["verdict"], new["verdict"]])
+    if verdict != old["verdict"]:
+        merged.update(verdict=verdict, reason=new.get("reason"), cause=new.get("cause"))
+    merged["duration"] = float(old.get("duration") or 0.0) + float(new.get("duration") or 0.0)
+    if len(new.get("exchanges") or []) > len(old.get("exchanges") or []):
+        merged["exchanges"] = list(new["exchanges"])
+    return merged
+
+
 @dataclass
 class ClassSummary:
     """Verdict counts (per test case) of one conformance class and the class verdict."""
@@ -98,14 +116,31 @@ class ClassSummary:
 
 @dataclass
 class Summary:
-    """Class summaries and the overall verdict of a run."""
+    """Class summaries and the overall verdict of a run.
+
+    `complete` is False when a gating test case or a collected item did not run; `not_run` lists them
+    (`{"case": id | None, "nodeid": str | None, "reason": "deselected" | "not run"}`); `errors` are
+    pytest errors outside the verdict of a test case (collection errors, failed teardowns, failing
+    non-suite tests, internal errors); `interrupted` says the run stopped early (interrupt, -x).
+    """
 
     classes: dict[str, ClassSummary]
     overall: str
+    complete: bool = True
+    not_run: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"overall": self.overall, "classes": {name: c.as_dict() for name, c in self.classes.items()}}
+        return {
+            "overall": self.overall,
+            "complete": self.complete,
+            "interrupted": self.interrupted,
+            "not_run": [dict(entry) for entry in self.not_run],
+            "errors": list(self.errors),
+            "classes": {name: c.as_dict() for name, c in self.classes.items()},
+        }
 
 
 def is_gating(conformance_class: str, ics: Mapping[str, bool]) -> bool:
@@ -114,10 +149,49 @@ def is_gating(conformance_class: str, ics: Mapping[str, bool]) -> bool:
     return gating == MANDATORY or (gating == OPTIONAL and ics.get(conformance_class) is True)
 
 
-def summarize(records: Iterable[Mapping[str, Any]], ics: Mapping[str, bool]) -> Summary:
-    """Counts per class (in the profile's class order) and CONFORMANT exactly when every test case of
-    every gating class passes (N/A only occurs in classes that do not gate)."""
-    cases = aggregate_cases(list(records))
+def catalog_classes() -> dict[str, str]:
+    """Test case id -> conformance class of the bundled catalog (`ats/catalog.yaml`)."""
+    from ats.catalog import catalog
+
+    return {case_id: case.conformance_class for case_id, case in catalog().items()}
+
+
+def summarize(
+    records: Iterable[Mapping[str, Any]],
+    ics: Mapping[str, bool],
+    *,
+    expected: Mapping[str, str] | None = None,
+    unrun_items: Iterable[str] = (),
+    deselected: Iterable[Mapping[str, str]] = (),
+    errors: Iterable[str] = (),
+    interrupted: bool = False,
+) -> Summary:
+    """Counts per class (in the profile's class order) and the overall verdict: CONFORMANT exactly when
+    the run is complete, no error happened outside the test cases, and every test case of every gating
+    class passes (N/A only occurs in classes that do not gate).
+
+    `expected` maps every test case id of the suite to its class (default: the bundled catalog); a gating
+    case without records makes the run partial. `unrun_items` are node ids that were collected but never
+    ran; `deselected` are deselected items (`{"nodeid", "case", "class"}`), partial when gating;
+    `errors` are pytest errors outside the test cases; `interrupted`: the run stopped early.
+    """
+    records = list(records)
+    cases = aggregate_cases(records)
+    expected = catalog_classes() if expected is None else expected
+    unrun = sorted(set(unrun_items))
+    dropped = {d["nodeid"]: d for d in deselected if is_gating(d["class"], ics)}
+    dropped_cases = {d["case"] for d in dropped.values()}
+    not_run: list[dict[str, Any]] = [
+        {"case": case_id, "nodeid": None, "reason": DESELECTED if case_id in dropped_cases else NOT_RUN}
+        for case_id, cls in sorted(expected.items())
+        if case_id not in cases and is_gating(cls, ics)
+    ]
+    not_run += [
+        {"case": None, "nodeid": nodeid, "reason": DESELECTED}
+        for nodeid, d in sorted(dropped.items())
+        if d["case"] in cases  # items of a case that ran only in part (e.g. -k on parametrized items)
+    ]
+    not_run += [{"case": None, "nodeid": nodeid, "reason": NOT_RUN} for nodeid in unrun]
     order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
     classes: dict[str, ClassSummary] = {}
     per_class: dict[str, list[str]] = {}
@@ -129,5 +203,15 @@ def summarize(records: Iterable[Mapping[str, Any]], ics: Mapping[str, bool]) -> 
             summary.counts[verdict] += 1
         summary.verdict = fold(verdicts)
         classes[name] = summary
-    conformant = all(c.verdict in (PASS, NA) for c in classes.values() if c.gating)
-    return Summary(classes=classes, overall=CONFORMANT if conformant else NOT_CONFORMANT)
+    errors = list(errors)
+    complete = not not_run and not interrupted
+    passed = all(c.verdict in (PASS, NA) for c in classes.values() if c.gating)
+    conformant = passed and complete and not errors
+    return Summary(
+        classes=classes,
+        overall=CONFORMANT if conformant else NOT_CONFORMANT,
+        complete=complete,
+        not_run=not_run,
+        errors=errors,
+        interrupted=interrupted,
+    )

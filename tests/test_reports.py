@@ -102,9 +102,14 @@ def info(**overrides) -> RunInfo:
     return RunInfo(**values)
 
 
-def document(records: list[dict] = RECORDS, **overrides) -> dict:
+def document(
+    records: list[dict] = RECORDS, *, suite: dict | None = None, state: dict | None = None, **overrides
+) -> dict:
+    """The results document of `records`; `suite` (case id -> class) defaults to the records' own cases
+    (a complete run); `state` passes completeness arguments (unrun_items, errors, ...) to `summarize`."""
     run = info(**overrides)
-    return results_document(run, summarize(records, run.ics), records, env=ENV)
+    suite = {r["case"]: r["class"] for r in records} if suite is None else suite
+    return results_document(run, summarize(records, run.ics, expected=suite, **(state or {})), records, env=ENV)
 
 
 # -- digests ---------------------------------------------------------------------------------
@@ -151,7 +156,9 @@ def test_sha256sum_file_verifies_and_detects_tampering(tmp_path: Path) -> None:
 def test_document_verdicts_come_from_ats_verdicts_and_validate_against_the_schema() -> None:
     doc = document()
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(doc)
-    assert doc["verdict"] == "NOT CONFORMANT" == summarize(RECORDS, info().ics).overall
+    suite = {r["case"]: r["class"] for r in RECORDS}
+    assert doc["verdict"] == "NOT CONFORMANT" == summarize(RECORDS, info().ics, expected=suite).overall
+    assert doc["complete"] is True and doc["not_run"] == [] and doc["errors"] == [] and doc["interrupted"] is False
     aggregated = aggregate_cases(RECORDS)
     assert [c["id"] for c in doc["cases"]] == [
         "IFX-AUTH-001",
@@ -190,6 +197,41 @@ def test_only_recommended_failures_keep_the_target_conformant() -> None:
     doc = document(records)
     assert doc["verdict"] == "CONFORMANT"
     jsonschema.validate(doc, SCHEMA)
+
+
+def test_partial_run_document_says_so_and_validates() -> None:
+    """Issue 5: a run that left out gating test cases is never CONFORMANT, and its results say why."""
+    records = [rec("IFX-REC-001", "recommended", "PASS")]
+    suite = {"IFX-REC-001": "recommended", "IFX-AUTH-001": "core-auth", "IFX-IDS-001": "core-ids"}
+    doc = document(
+        records, suite=suite, state={"deselected": [{"nodeid": "n", "case": "IFX-IDS-001", "class": "core-ids"}]}
+    )
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(doc)
+    assert doc["verdict"] == "NOT CONFORMANT" and doc["complete"] is False and doc["interrupted"] is False
+    assert doc["not_run"] == [
+        {"case": "IFX-AUTH-001", "nodeid": None, "reason": "not run"},
+        {"case": "IFX-IDS-001", "nodeid": None, "reason": "deselected"},
+    ]
+    page_html = render_certificate(doc)
+    assert 'class="verdict nok"' in page_html and "Overall verdict: NOT CONFORMANT" in page_html
+    assert "<b>PARTIAL RUN</b>: 2 gating test cases and 0 test items did not run" in page_html
+    assert "IFX-IDS-001 (deselected)" in page_html
+
+
+def test_interrupted_run_and_errors_in_the_certificate() -> None:
+    records = [rec("IFX-AUTH-001", "core-auth", "PASS")]
+    doc = document(
+        records, state={"unrun_items": ["t::x"], "interrupted": True, "errors": [f"teardown failed: {SECRET}"]}
+    )
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["verdict"] == "NOT CONFORMANT" and doc["interrupted"] is True and doc["complete"] is False
+    assert doc["errors"] == ["teardown failed: ***"]  # redacted like every free text
+    page_html = render_certificate(doc)
+    assert "PARTIAL RUN (interrupted)" in page_html and "t::x (not run)" in page_html
+    assert "Errors outside the test cases" in page_html and SECRET not in page_html
+    errors_only = render_certificate(document(records, state={"errors": ["collection error: x.py"]}))
+    assert "collection error: x.py" in errors_only and "PARTIAL RUN" not in errors_only
+    assert "Overall verdict: NOT CONFORMANT" in errors_only
 
 
 def test_document_never_holds_secrets_or_url_userinfo() -> None:
@@ -312,6 +354,7 @@ def test_certificate_of_a_conformant_run_has_no_findings() -> None:
     page_html = render_certificate(document([rec("IFX-AUTH-001", "core-auth", "PASS")]))
     assert "Overall verdict: CONFORMANT" in page_html and 'class="verdict ok"' in page_html
     assert "None: every test case passed or was not applicable." in page_html
+    assert 'id="partial"' not in page_html
 
 
 def test_chart_bars_are_proportional_to_the_counts() -> None:

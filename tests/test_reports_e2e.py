@@ -157,10 +157,21 @@ def test_suite_run_writes_consistent_reports(mode: str, target: Target, tmp_path
         check_pytest_html_report_shows_verdicts_and_summary(run)
         check_junit_xml_names_carry_case_ids(run)
         check_no_secret_or_token_in_any_report_file(run, target)
+        check_partial_run_is_marked(run, partial=mode == "serial")
         if mode == "serial":
             assert [c["name"] for c in run.results()["classes"]] == SERIAL_CLASSES.split(",")
     except (AssertionError, OSError) as exc:
         raise AssertionError(f"{exc}\n--- end of the suite's output ---\n{run.output[-4000:]}") from exc
+
+
+def check_partial_run_is_marked(run: Run, partial: bool) -> None:
+    """Issue 5: `--ats-class` makes a partial run; every report says so, the whole suite's does not."""
+    doc = run.results()
+    assert doc["complete"] is (not partial) and bool(doc["not_run"]) is partial and doc["errors"] == []
+    page = (run.cert / "certificate.html").read_text(encoding="utf-8")
+    html_report = (run.folder / "report.html").read_text(encoding="utf-8")
+    assert ("<b>PARTIAL RUN</b>" in page) is partial and ('id="ats-partial"' in html_report) is partial
+    assert ("a certificate needs the whole suite" in run.output) is partial
 
 
 def check_every_report_file_is_written(run: Run) -> None:

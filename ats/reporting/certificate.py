@@ -33,6 +33,8 @@ tr { page-break-inside: avoid; }
            text-align: center; letter-spacing: 1px; }
 .verdict.ok { color: #1b5e20; border-color: #2e7d32; background: #e8f5e9; }
 .verdict.nok { color: #b71c1c; border-color: #c62828; background: #ffebee; }
+.partial { border: 4px dashed #c62828; background: #fff3e0; padding: 8px 14px; margin: -6px 0 14px; }
+.partial b { font-size: 18px; color: #b71c1c; }
 .finding { border: 1px solid #bbb; border-left: 6px solid #c62828; padding: 6px 10px; margin: 10px 0; }
 .finding.INCONCLUSIVE { border-left-color: #ef6c00; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 6px 0; }
@@ -163,6 +165,29 @@ def _case_table(doc: Mapping[str, Any]) -> str:
     )
 
 
+def _partial_note(doc: Mapping[str, Any], shown: int = 20) -> str:
+    """The prominent note of a partial or interrupted run and of errors outside the test cases ("" otherwise)."""
+    if doc["complete"] and not doc["errors"]:
+        return ""
+    parts = ['<div class="partial" id="partial">']
+    if not doc["complete"]:
+        label = "PARTIAL RUN (interrupted)" if doc["interrupted"] else "PARTIAL RUN"
+        cases = [e for e in doc["not_run"] if e["case"]]
+        items = [e for e in doc["not_run"] if not e["case"]]
+        parts.append(
+            f"<p><b>{label}</b>: {len(cases)} gating test cases and {len(items)} test items did not run. "
+            "This is not a certificate: a certificate needs the whole suite.</p>"
+        )
+        listed = ", ".join(f"{_e(e['case'] or e['nodeid'])} ({_e(e['reason'])})" for e in doc["not_run"][:shown])
+        more = f" and {len(doc['not_run']) - shown} more" if len(doc["not_run"]) > shown else ""
+        parts.append(f'<p class="mono">{listed}{more}</p>')
+    if doc["errors"]:
+        errors = "".join(f"<li>{_e(error)}</li>" for error in doc["errors"][:shown])
+        parts.append(f"<p><b>Errors outside the test cases</b> (the run cannot be CONFORMANT):</p><ul>{errors}</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
 def render_certificate(doc: Mapping[str, Any]) -> str:
     """The certificate page for a results document (`results_document`)."""
     target, suite, run, rep = doc["target"], doc["suite"], doc["run"], doc["reproduce"]
@@ -175,6 +200,7 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in rep["packages"].items())
     fault = target.get("reference_fault")
     duration = "unknown" if run["duration"] is None else f"{run['duration']:.1f} s"
+    partial = _partial_note(doc)
     implementation = _kv(
         [
             ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
@@ -214,7 +240,7 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
 <h1>{_e(doc["title"])}</h1>
 <p class="muted">InterFlex wire profile conformance assessment by the InterFlex abstract test suite.</p>
 <div class="verdict {"ok" if ok else "nok"}" id="overall">Overall verdict: {_e(doc["verdict"])}</div>
-<p>{doc["totals"]["PASS"]} PASS, {doc["totals"]["FAIL"]} FAIL, {doc["totals"]["INCONCLUSIVE"]} INCONCLUSIVE,
+{partial}<p>{doc["totals"]["PASS"]} PASS, {doc["totals"]["FAIL"]} FAIL, {doc["totals"]["INCONCLUSIVE"]} INCONCLUSIVE,
 {doc["totals"]["N/A"]} N/A of {len(doc["cases"])} test cases. A target is CONFORMANT when every test case of
 every mandatory class and of every declared optional class passes.</p>
 

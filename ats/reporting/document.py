@@ -216,6 +216,10 @@ def results_document(
     return {
         "format": FORMAT,
         "verdict": summary.overall,
+        "complete": bool(summary.complete),
+        "interrupted": bool(summary.interrupted),
+        "not_run": [{"case": e.get("case"), "nodeid": e.get("nodeid"), "reason": e["reason"]} for e in summary.not_run],
+        "errors": [redact(str(error), secrets) for error in summary.errors],
         "title": report_title("conformance certificate", info.target_url, info.started),
         "target": {
             "url": redact(_public_url(info.target_url), secrets),

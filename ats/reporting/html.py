@@ -106,10 +106,16 @@ def verdict_summary_html(state: RunState) -> str:
         for name, cls in summary.classes.items()
     )
     color = "#1b5e20" if summary.overall == "CONFORMANT" else "#b71c1c"
+    partial = ""
+    if not summary.complete:
+        label = "PARTIAL RUN (interrupted)" if summary.interrupted else "PARTIAL RUN"
+        partial = (
+            f'<p id="ats-partial"><b>{label}</b>: {len(summary.not_run)} gating test cases or items did not run.</p>'
+        )
     return (
         f"<style>{EVIDENCE_CSS}</style>"
         f'<p id="ats-overall" style="font-size:20px;font-weight:bold;color:{color}">'
-        f"Overall verdict: {escape(summary.overall)}</p>"
+        f"Overall verdict: {escape(summary.overall)}</p>{partial}"
         '<table id="ats-classes" style="border-collapse:collapse;margin-bottom:8px" border="1" cellpadding="3">'
         f"<tr><th>Conformance class</th><th>Gating</th>{head}<th>Class verdict</th></tr>{rows}</table>"
         "<p>Counts are test cases; the rows below show each test's verdict.</p>"
