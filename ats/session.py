@@ -45,7 +45,34 @@ _OPS: dict[str, dict[str, str]] = {
     "nack": {"new_id": "N1", "post": "N2", "list": "N3", "delete": "N4", "param": "nackId"},
 }
 CET = timezone(timedelta(hours=1))
+# Fields an activation copies from the offer it activates, and an ACK/NACK from its activation
+# (so that PL-5 and PL-7 hold).
+ACTIVATION_FROM_OFFER = (
+    "offer_id",
+    "flexible_power",
+    "granularity",
+    "duration",
+    "unit",
+    "activation_time",
+    "flex_price",
+    "flex_type",
+    "currency",
+)
+ANSWER_FROM_ACTIVATION = (
+    "offer_id",
+    "activation_id",
+    "flexible_power",
+    "granularity",
+    "duration",
+    "unit",
+    "activation_time",
+)
 DEFAULT_TOKEN_LIFETIME = 300.0  # seconds a token is reused when the target gives no usable expires_in
+
+
+def pick(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of `obj` (the ones a referring object copies)."""
+    return {k: obj[k] for k in fields}
 
 
 def short_kind(kind: str) -> str:
@@ -391,71 +418,19 @@ class Api:
             return self.build("offer", **{"entity_id": self.entity(agg), **overrides})
         if kind == "activation":
             offer = self.create_offer(agg)
-            fields = {
-                k: offer[k]
-                for k in (
-                    "offer_id",
-                    "flexible_power",
-                    "granularity",
-                    "duration",
-                    "unit",
-                    "activation_time",
-                    "flex_price",
-                    "flex_type",
-                    "currency",
-                )
-            }
-            return self.build("activation", **{**fields, **overrides})
+            return self.build("activation", **{**pick(offer, ACTIVATION_FROM_OFFER), **overrides})
         activation = self.create_activation(agg)
-        fields = {
-            k: activation[k]
-            for k in (
-                "offer_id",
-                "activation_id",
-                "flexible_power",
-                "granularity",
-                "duration",
-                "unit",
-                "activation_time",
-            )
-        }
-        return self.build(kind, **{**fields, **overrides})
+        return self.build(kind, **{**pick(activation, ANSWER_FROM_ACTIVATION), **overrides})
 
     def create_activation(self, agg: str = "agg1", offer: dict[str, Any] | None = None, **overrides: Any) -> dict:
         """Post a valid FlexibilityActivation of an offer of `agg` (creating the offer when none is given)."""
         offer = offer or self.create_offer(agg)
-        fields = {
-            k: offer[k]
-            for k in (
-                "offer_id",
-                "flexible_power",
-                "granularity",
-                "duration",
-                "unit",
-                "activation_time",
-                "flex_price",
-                "flex_type",
-                "currency",
-            )
-        }
-        obj = self.build("activation", **{**fields, **overrides})
+        obj = self.build("activation", **{**pick(offer, ACTIVATION_FROM_OFFER), **overrides})
         return self._post("activation", obj, {"dso": self.ixit.dso.entity_id, "agg": self.entity(agg)}, "dso")
 
     def _answer(self, kind: str, agg: str, activation: dict[str, Any] | None, overrides: dict[str, Any]) -> dict:
         activation = activation or self.create_activation(agg)
-        fields = {
-            k: activation[k]
-            for k in (
-                "offer_id",
-                "activation_id",
-                "flexible_power",
-                "granularity",
-                "duration",
-                "unit",
-                "activation_time",
-            )
-        }
-        obj = self.build(kind, **{**fields, **overrides})
+        obj = self.build(kind, **{**pick(activation, ANSWER_FROM_ACTIVATION), **overrides})
         return self._post(kind, obj, {"agg": self.entity(agg)}, agg)
 
     def create_ack(self, agg: str = "agg1", activation: dict[str, Any] | None = None, **overrides: Any) -> dict:

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from ats.recorder import Exchange
-from ats.session import Api
+from ats.session import ACTIVATION_FROM_OFFER, ANSWER_FROM_ACTIVATION, Api, pick
 from ats.verdicts import Failure
 from interflex._data import schemas_dir
 from interflex.profile import ID_FIELDS, SCHEMA_FILES
@@ -49,18 +49,6 @@ BAD_TIMES = [
 ]
 BAD_IDS = ["", "-abc", ".abc", "a b", "x" * 65, "abc/def", "caf\u00e9", "id#1"]
 ID_FIELD_NAMES = ("request_id", "offer_id", "activation_id", "ack_id", "nack_id", "entity_id", "region_id")
-OFFER_FIELDS = (
-    "offer_id",
-    "flexible_power",
-    "granularity",
-    "duration",
-    "unit",
-    "activation_time",
-    "flex_price",
-    "flex_type",
-    "currency",
-)
-ANSWER_FIELDS = ("offer_id", "activation_id", "flexible_power", "granularity", "duration", "unit", "activation_time")
 
 
 @cache
@@ -126,12 +114,12 @@ class Target:
 
 def activation_body(api: Api, offer: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A plausible activation of the stored `offer` (PL-5 holds) with `changes`."""
-    return api.build("activation", **{**{k: offer[k] for k in OFFER_FIELDS}, **changes})
+    return api.build("activation", **{**pick(offer, ACTIVATION_FROM_OFFER), **changes})
 
 
 def answer_body(api: Api, kind: str, activation: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A plausible ACK/NACK (`kind`) of the stored `activation` (PL-7 holds) with `changes` (`DROP` removes)."""
-    body = api.build(kind, **{**{k: activation[k] for k in ANSWER_FIELDS}, **changes})
+    body = api.build(kind, **{**pick(activation, ANSWER_FROM_ACTIVATION), **changes})
     return {k: v for k, v in body.items() if v is not DROP}
 
 
