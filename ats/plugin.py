@@ -24,7 +24,7 @@ from ats.ixit import Ixit, default_ixit, load_ixit
 from ats.recorder import format_evidence
 from ats.run import RunInfo, RunState, utc_now
 from ats.session import Api, Context
-from ats.target import probe, resolve_ixit, selected_classes, start_reference_server
+from ats.target import probe, resolve_ixit, selected_alternatives, selected_classes, start_reference_server
 from ats.verdicts import (
     CONFORMANT,
     FAIL,
@@ -113,6 +113,17 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
             "reference server in this fault mode (see reference_server.FAULTS)",
         },
     ),
+    (
+        "--ats-reference-alternative",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME",
+            "help": "self-test of the suite: start the in-process reference server taking this other option "
+            "the profile allows (repeatable or comma-separated; see reference_server.ALTERNATIVES); "
+            "the run must stay CONFORMANT",
+        },
+    ),
 ]
 
 
@@ -170,14 +181,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, Any]:
     fault = config.option.ats_reference_fault
+    alternatives = selected_alternatives(config.option.ats_reference_alternative)
     in_process = not config.option.target_url and not config.option.ixit
-    if fault and not in_process:
-        raise ConfigError(
-            "--ats-reference-fault only applies to the in-process reference server (no --target-url, no --ixit)"
-        )
+    for given, option in ((fault, "--ats-reference-fault"), (alternatives, "--ats-reference-alternative")):
+        if given and not in_process:
+            raise ConfigError(f"{option} only applies to the in-process reference server (no --target-url, no --ixit)")
     ixit = resolve_ixit(config.option.ixit, config.option.target_url) if not in_process else default_ixit()
     if in_process:
-        server = start_reference_server(fault)
+        server = start_reference_server(fault, alternatives)
         config.add_cleanup(server.stop)
         ixit = ixit.with_target(server.base_url)
     server_header = probe(ixit, min(config.option.ats_timeout, 10.0))
@@ -238,6 +249,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     info = state.info
     ics = ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in info.ics.items()) or "none declared"
     fault = f", reference fault {info.reference_fault}" if info.reference_fault else ""
+    alternatives = selected_alternatives(config.option.ats_reference_alternative)
+    fault += f", reference alternatives {', '.join(alternatives)}" if alternatives else ""
     return [
         f"interflex-ats {info.suite_version}: target {info.target_url} (Server: {info.server_header}{fault}); "
         f"ICS: {ics}"

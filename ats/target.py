@@ -58,14 +58,32 @@ def first_line(exc: BaseException) -> str:
     return text[:300]
 
 
-def start_reference_server(fault: str | None) -> Any:
-    """Start the bundled reference server (own in-memory database, default accounts) in this process."""
+def selected_alternatives(values: list[str]) -> list[str]:
+    """The modes of `--ats-reference-alternative` options (repeatable or comma-separated), checked up front:
+    ConfigError naming an unknown mode or two that cannot be combined."""
+    names = sorted({n.strip() for v in values for n in v.split(",") if n.strip()})
+    if not names:
+        return []
+    try:
+        from reference_server.alternatives import check_alternatives
+    except ImportError as exc:
+        raise ConfigError(f"--ats-reference-alternative needs the bundled reference server: {exc}") from None
+    try:
+        check_alternatives(names)
+    except ValueError as exc:
+        raise ConfigError(f"--ats-reference-alternative: {exc}") from None
+    return names
+
+
+def start_reference_server(fault: str | None, alternatives: list[str] | None = None) -> Any:
+    """Start the bundled reference server (own in-memory database, default accounts) in this process,
+    in a fault mode and/or alternative modes (self-tests of the suite)."""
     try:
         from reference_server import ReferenceServer
     except ImportError as exc:
         raise ConfigError(f"cannot start the bundled reference server: {exc}") from None
     try:
-        server = ReferenceServer(db=":memory:", fault=fault)
+        server = ReferenceServer(db=":memory:", fault=fault, alternative=alternatives or None)
         server.start()
     except (ValueError, RuntimeError, OSError) as exc:
         raise ConfigError(f"cannot start the bundled reference server: {first_line(exc)}") from None

@@ -5,7 +5,8 @@
 ...     print(server.base_url)
 """
 
+from reference_server.alternatives import ALTERNATIVES, Alternative
 from reference_server.faults import FAULTS, Fault
 from reference_server.server import ReferenceServer
 
-__all__ = ["FAULTS", "Fault", "ReferenceServer"]
+__all__ = ["ALTERNATIVES", "FAULTS", "Alternative", "Fault", "ReferenceServer"]

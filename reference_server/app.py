@@ -8,9 +8,11 @@ handed to the handler of its action.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from functools import cache
+from itertools import combinations
 
 import yaml
 from starlette.applications import Starlette
@@ -54,9 +56,11 @@ def relative_path(raw_path: bytes) -> str | None:
     return profile.decode_path(path[len(BASE_PATH) :])
 
 
-def _unauthorized(description: str, code: str = "invalid_token") -> Response:
-    challenge = f'{_REALM}, error="{code}", error_description="{description}"'
-    return error(401, code, description, headers={"WWW-Authenticate": challenge})
+def _unauthorized(ctx: Context, description: str, code: str | None = "invalid_token", status: int = 401) -> Response:
+    """401 (or 400) with the AU-6 challenge `WWW-Authenticate: Bearer ...` (left out in `no-should-headers`)."""
+    challenge = f'{_REALM}, error="{code}", error_description="{description}"' if code else _REALM
+    headers = {} if ctx.alternative("no-should-headers") else {"WWW-Authenticate": challenge}
+    return error(status, code or "invalid_token", description, headers=headers)
 
 
 def authenticate(ctx: Context, request: Request) -> User | Response | None:
@@ -65,15 +69,16 @@ def authenticate(ctx: Context, request: Request) -> User | Response | None:
     if header is None:
         if ctx.faulty("no-auth-required"):
             return None
-        return error(401, "invalid_token", "a bearer token is required", headers={"WWW-Authenticate": _REALM})
+        return _unauthorized(ctx, "a bearer token is required", None)
     scheme, _, token = header.partition(" ")
     token = token.strip(" ")
     if scheme.lower() != "bearer" or not token or " " in token:
-        return _unauthorized("the Authorization header is not 'Bearer <token>'", "invalid_request")
+        status = 400 if ctx.alternative("malformed-auth-400") else 401  # AU-4: "401 (400 conforms)"
+        return _unauthorized(ctx, "the Authorization header is not 'Bearer <token>'", "invalid_request", status)
     username = ctx.tokens.user(token)
     user = ctx.accounts.users.get(username) if username else None
     if user is None:
-        return _unauthorized("unknown or expired access token")
+        return _unauthorized(ctx, "unknown or expired access token")
     return user
 
 
@@ -123,6 +128,32 @@ def _not_found(path: str) -> Response:
     return error(404, "not_found", f"no operation of the InterFlex profile at {path}")
 
 
+def literal_read_as_id(method: str, path: str) -> bool:
+    """True when `method` on `path` is an operation once a P-07 literal word of the path is read as an
+    id (DELETE .../flexibilityRequests/requestId is R4, POST .../flexibilityActivations/activationId is V2)."""
+    segments = path.split("/")
+    literal = [i for i, segment in enumerate(segments) if segment in profile.RESERVED_WORDS]
+    for size in range(1, len(literal) + 1):
+        for chosen in combinations(literal, size):
+            replaced = ["x0" if i in chosen else segment for i, segment in enumerate(segments)]
+            if profile.match_operation(method, "/".join(replaced)) is not None:
+                return True
+    return False
+
+
+def _unlisted_method(ctx: Context, method: str, path: str, allowed: frozenset[str], shown: str) -> Response:
+    """ST-5: 405 with `Allow` for a known path, or an alternative the profile allows (404 per D-3, OPTIONS 204)."""
+    if ctx.alternative("options-204"):
+        allowed = allowed | {"OPTIONS"}
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ", ".join(sorted(allowed))})
+    if ctx.alternative("literal-path-404") and literal_read_as_id(method, path):
+        return _not_found(shown)  # the literal word read as an id that is never valid (D-3)
+    description = f"{method} is not allowed here; allowed: {', '.join(sorted(allowed))}"
+    headers = {} if ctx.alternative("no-should-headers") else {"Allow": ", ".join(sorted(allowed))}
+    return error(405, "method_not_allowed", description, headers=headers)
+
+
 async def dispatch(ctx: Context, request: Request) -> Response:
     """Route one request by the profile's operation table and run its handler."""
     method = request.method  # case-sensitive (RFC 9110 9.1): "get" is not GET
@@ -139,12 +170,16 @@ async def dispatch(ctx: Context, request: Request) -> Response:
     if found is None:
         allowed = frozenset({"GET", "HEAD"}) if path == "/openapi.yaml" else profile.allowed_methods(path)
         if allowed and not ctx.faulty("method-not-allowed-404"):
-            description = f"{method} is not allowed here; allowed: {', '.join(sorted(allowed))}"
-            return error(405, "method_not_allowed", description, headers={"Allow": ", ".join(sorted(allowed))})
+            return _unlisted_method(ctx, method, path, allowed, shown)
         return _not_found(shown)
     op, params = found
     if op.action in ("token", "refresh"):
         return await token_endpoint(ctx, op, request)
+    if op.action == "post" and ctx.alternative("validate-before-auth"):  # ST-11, P-09: no order of checks
+        checked = await resources.checked_body(ctx, op, params, request)
+        if isinstance(checked, Response):
+            return checked
+        request.state.checked_body = checked
     user = authenticate(ctx, request)
     if isinstance(user, Response):
         return user
@@ -179,5 +214,28 @@ class _Endpoint:
         self.ctx = ctx
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await dispatch(self.ctx, Request(scope, receive))
+        request = Request(scope, receive)
+        response = await dispatch(self.ctx, request)
+        if self.ctx.alternative("plain-errors") and response.status_code >= 400:
+            response = _plain_error(request, response)
+        if self.ctx.alternative("json-charset") and response.headers.get("content-type") == "application/json":
+            response.headers["content-type"] = "application/json; charset=utf-8"
         await response(scope, receive, send)
+
+
+_TOKEN_PATHS = frozenset(op.path for op in profile.OPERATIONS if op.action in ("token", "refresh"))
+
+
+def _plain_error(request: Request, response: Response) -> Response:
+    """Alternative `plain-errors`: an Error object as one text/plain line (ST-8 is a SHOULD); A1/A2 keep
+    their OAuth error objects (AU-3), and other headers (Allow, WWW-Authenticate) are kept."""
+    raw = request.scope.get("raw_path") or b""
+    if relative_path(raw) in _TOKEN_PATHS or not isinstance(response.body, bytes):
+        return response
+    try:
+        found = json.loads(response.body)
+        text = f"{found['error']}: {found.get('error_description', '')}"
+    except (ValueError, TypeError, KeyError):
+        return response
+    kept = {k: v for k, v in response.headers.items() if k not in ("content-type", "content-length")}
+    return Response(text, status_code=response.status_code, headers=kept, media_type="text/plain")

@@ -1,4 +1,4 @@
-"""`interflex-server`: run the reference server, list its fault modes, or hash a password."""
+"""`interflex-server`: run the reference server, list its fault and alternative modes, or hash a password."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import uvicorn
 
 from reference_server.accounts import hash_password
+from reference_server.alternatives import ALTERNATIVES
 from reference_server.faults import FAULTS
 from reference_server.server import bind_socket, make_context, uvicorn_config
 
@@ -40,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--list-faults", action="store_true", help="print the fault modes and exit")
     parser.add_argument(
+        "--alternative",
+        metavar="NAME",
+        action="append",
+        choices=sorted(ALTERNATIVES),
+        help="take another option the profile allows (repeatable; see --list-alternatives)",
+    )
+    parser.add_argument("--list-alternatives", action="store_true", help="print the alternative modes and exit")
+    parser.add_argument(
         "--hash-password",
         action="store_true",
         help="read a password (prompt, or one line of stdin) and print its hash for the accounts file",
@@ -56,15 +65,26 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _list_faults() -> int:
-    width = max(map(len, FAULTS))
+def _print_lines(lines: list[str]) -> int:
     try:
-        for fault in FAULTS.values():
-            print(f"{fault.name:<{width}}  {fault.conformance_class:<16}  {fault.description}")
+        for line in lines:
+            print(line)
         sys.stdout.flush()
     except BrokenPipeError:  # piped into `head`: stop quietly (Python docs, "Note on SIGPIPE")
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _list_faults() -> int:
+    width = max(map(len, FAULTS))
+    return _print_lines([f"{f.name:<{width}}  {f.conformance_class:<16}  {f.description}" for f in FAULTS.values()])
+
+
+def _list_alternatives() -> int:
+    width = max(map(len, ALTERNATIVES))
+    return _print_lines(
+        [f"{a.name:<{width}}  {', '.join(a.references):<20}  {a.description}" for a in ALTERNATIVES.values()]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list_faults:
         return _list_faults()
+    if args.list_alternatives:
+        return _list_alternatives()
     try:
         if args.hash_password:
             password = _read_password()
@@ -82,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.token_lifetime <= 0:
             raise ValueError("--token-lifetime must be a positive number of seconds")
-        context = make_context(args.db, args.accounts, args.token_lifetime, args.fault)
+        context = make_context(args.db, args.accounts, args.token_lifetime, args.fault, args.alternative)
         sock = bind_socket(args.host, args.port)
     except (RuntimeError, ValueError) as exc:
         parser.exit(2, f"interflex-server: error: {exc}\n")
@@ -91,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     fault = f", fault mode {args.fault!r}" if args.fault else ""
+    if args.alternative:
+        fault += f", alternatives {', '.join(sorted(context.alternatives))}"
     print(
         f"InterFlex reference server at http://{shown}:{port}/interflex/api/v1 (database {args.db}{fault})",
         file=sys.stderr,

@@ -1,8 +1,8 @@
-"""What every request handler needs: the store, accounts, tokens and the active fault."""
+"""What every request handler needs: the store, accounts, tokens, the active fault and alternatives."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reference_server.accounts import Accounts
 from reference_server.store import Store
@@ -17,7 +17,12 @@ class Context:
     accounts: Accounts
     tokens: Tokens
     fault: str | None = None
+    alternatives: frozenset[str] = field(default_factory=frozenset)
 
     def faulty(self, name: str) -> bool:
         """True when the fault mode `name` is active."""
         return self.fault == name
+
+    def alternative(self, name: str) -> bool:
+        """True when the alternative mode `name` is active (reference_server.alternatives)."""
+        return name in self.alternatives

@@ -28,8 +28,14 @@ class OAuthError(Exception):
         self.status, self.code, self.description = status, code, description
 
 
-def _oauth_error(exc: OAuthError) -> Response:
-    return error(exc.status, exc.code, exc.description, headers=_NO_STORE)
+def _no_store(ctx: Context) -> dict[str, str]:
+    """AU-6 (SHOULD): token responses are not cached; left out in the alternative `no-should-headers`."""
+    return {} if ctx.alternative("no-should-headers") else _NO_STORE
+
+
+def _oauth_error(ctx: Context, exc: OAuthError) -> Response:
+    status = 401 if ctx.alternative("oauth-errors-401") else exc.status  # AU-3: "400 or 401"
+    return error(status, exc.code, exc.description, headers=_no_store(ctx))
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -54,6 +60,8 @@ async def _form(request: Request) -> dict[str, str]:
 async def _check_client(ctx: Context, form: dict[str, str]) -> None:
     client_id, secret = form.get("client_id"), form.get("client_secret")
     if not client_id or not secret:
+        if ctx.alternative("missing-client-invalid-request"):  # AU-3: "invalid_client or invalid_request"
+            raise OAuthError(400, "invalid_request", "client_id and client_secret are required")
         raise OAuthError(401, "invalid_client", "client_id and client_secret are required")
     stored = ctx.accounts.clients.get(client_id, _DUMMY_HASH)
     if not await run_in_threadpool(verify_password, secret, stored) or client_id not in ctx.accounts.clients:
@@ -79,6 +87,8 @@ async def _password_grant(ctx: Context, form: dict[str, str]) -> str:
     username, password = _required(form, "username"), _required(form, "password")
     user = ctx.accounts.users.get(username)
     matches = await run_in_threadpool(verify_password, password, user.password_hash if user else _DUMMY_HASH)
+    if user is None and ctx.alternative("unknown-user-invalid-client"):
+        raise OAuthError(401, "invalid_client", "unknown username")  # AU-3 names no code for it (D-5)
     if user is None or not (matches or ctx.faulty("accept-any-password")):
         if ctx.faulty("oauth-wrong-error-code"):
             raise OAuthError(401, "access_denied", "wrong username or password")
@@ -90,7 +100,7 @@ def _refresh_grant(ctx: Context, form: dict[str, str]) -> str:
     token = _required(form, "refresh_token")
     if ctx.faulty("refresh-broken"):
         raise OAuthError(400, "invalid_grant", "refresh token rejected")
-    username = ctx.tokens.redeem(token)
+    username = ctx.tokens.redeem(token, rotate=not ctx.alternative("refresh-reusable"))  # AU-6 rotation: a SHOULD
     if username is None or username not in ctx.accounts.users:
         raise OAuthError(400, "invalid_grant", "unknown, used or expired refresh token")
     return username
@@ -108,15 +118,20 @@ async def token_endpoint(ctx: Context, op: Operation, request: Request) -> Respo
             _check_grant(form, "refresh_token")
             username = _refresh_grant(ctx, form)
     except OAuthError as exc:
-        return _oauth_error(exc)
+        return _oauth_error(ctx, exc)
     except BodyTooLarge:
-        return error(413, "payload_too_large", "the request body is too large", headers=_NO_STORE)
+        return error(413, "payload_too_large", "the request body is too large", headers=_no_store(ctx))
     access, refresh = ctx.tokens.issue(username)
-    expires: int | str = str(ctx.tokens.lifetime) if ctx.faulty("expires-in-string") else ctx.tokens.lifetime
+    variants = ctx.alternative("token-variants")  # AU-1: token_type in any case; an integral float (D-6)
+    expires: int | float | str = float(ctx.tokens.lifetime) if variants else ctx.tokens.lifetime
+    if ctx.faulty("expires-in-string"):
+        expires = str(ctx.tokens.lifetime)
     body = {
         "access_token": access,
-        "token_type": "mac" if ctx.faulty("token-type-mac") else "bearer",
+        "token_type": "mac" if ctx.faulty("token-type-mac") else "Bearer" if variants else "bearer",
         "expires_in": expires,
         "refresh_token": refresh,
     }
-    return Response(json.dumps(body), 200, headers=_NO_STORE, media_type="application/json")
+    if ctx.alternative("extra-fields"):
+        body["scope"] = "interflex"  # RFC 6749 5.1; unknown to the profile, tolerated (D-8)
+    return Response(json.dumps(body), 200, headers=_no_store(ctx), media_type="application/json")

@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -16,6 +17,7 @@ import uvicorn.config
 
 from interflex import __version__
 from reference_server.accounts import AccountsError, load_accounts
+from reference_server.alternatives import check_alternatives
 from reference_server.app import BASE_PATH, build_app
 from reference_server.context import Context
 from reference_server.faults import check_fault
@@ -85,9 +87,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_context(db: str, accounts: str | Path | None, token_lifetime: int, fault: str | None) -> Context:
-    """Open the database and accounts; RuntimeError with one clear line when either is unusable."""
+def make_context(
+    db: str,
+    accounts: str | Path | None,
+    token_lifetime: int,
+    fault: str | None,
+    alternatives: str | Iterable[str] | None = None,
+) -> Context:
+    """Open the database and accounts; RuntimeError with one clear line when either is unusable.
+
+    An unknown fault or alternative, or two conflicting alternatives, is a ValueError.
+    """
     check_fault(fault)
+    chosen = check_alternatives(alternatives)
     if not isinstance(token_lifetime, int) or isinstance(token_lifetime, bool) or token_lifetime <= 0:
         raise ValueError(f"token_lifetime must be a positive integer number of seconds, not {token_lifetime!r}")
     try:
@@ -98,11 +110,16 @@ def make_context(db: str, accounts: str | Path | None, token_lifetime: int, faul
         store = Store(db)
     except StoreError as exc:
         raise RuntimeError(str(exc)) from None
-    return Context(store, loaded, Tokens(store, token_lifetime), fault)
+    tokens = Tokens(store, token_lifetime, revoke_on_refresh="refresh-revokes-access" in chosen)
+    return Context(store, loaded, tokens, fault, chosen)
 
 
 class ReferenceServer:
-    """The reference server in a background thread: `start()`, `base_url`, `stop()`, or `with`."""
+    """The reference server in a background thread: `start()`, `base_url`, `stop()`, or `with`.
+
+    `alternative`: one name or several of `reference_server.ALTERNATIVES` (another option the
+    profile allows); an unknown or conflicting name is a ValueError.
+    """
 
     def __init__(
         self,
@@ -113,9 +130,11 @@ class ReferenceServer:
         host: str = "127.0.0.1",
         port: int = 0,
         access_log: bool = False,
+        alternative: str | Iterable[str] | None = None,
     ) -> None:
         self.fault = check_fault(fault)
-        self._args = (db, accounts, token_lifetime, fault)
+        self.alternatives = check_alternatives(alternative)
+        self._args = (db, accounts, token_lifetime, fault, self.alternatives)
         self.host, self.port = host, port
         self.access_log = access_log
         self._server: uvicorn.Server | None = None

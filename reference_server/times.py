@@ -60,6 +60,27 @@ def naive_utc(value: object) -> object:
         return value
 
 
+_OFFSET_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}):(\d{2}(?:\.\d+)?)([Zz]|[+-]\d{2}:\d{2})")
+
+
+def utc_text(value: object) -> object:
+    """The same instant written in UTC with `Z` (alternative `utc-times`); `value` itself when it is
+    not a date-time or its UTC form leaves the years 0001-9999.
+
+    Offsets are whole minutes, so seconds, a leap second `:60` and every fraction digit are kept as written.
+    """
+    found = _OFFSET_TIME.fullmatch(value) if isinstance(value, str) else None
+    if found is None or rfc3339_instant(value) is None:
+        return value
+    date, hour_minute, seconds, offset = found.groups()
+    offset = "+00:00" if offset in "Zz" else offset
+    try:
+        moment = datetime.fromisoformat(f"{date}T{hour_minute}:00{offset}").astimezone(UTC)
+    except (OverflowError, ValueError):
+        return value
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M}:{seconds}Z"  # %Y is not zero-padded below 1000 everywhere
+
+
 class QueryError(ValueError):
     """A query parameter breaks DF-1; the message says how."""
 
