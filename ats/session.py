@@ -184,7 +184,7 @@ class Api:
         body = _json_or_none(ex)
         token = body.get("access_token") if isinstance(body, dict) else None
         if ex.status != 200 or not isinstance(token, str) or not token:
-            reason = f"login as {role} (A1) failed: answered {ex.status} {ex.text[:200]!r}"
+            reason = f"login as {role} (A1) failed: answered {ex.status} {ex.text[:200]!r} (check the IXIT account)"
             self.ctx.tokens[role] = Inconclusive(reason, "precondition")
             raise Inconclusive(reason, "precondition")
         lifetime = body.get("expires_in")

@@ -51,7 +51,11 @@ def _fresh_tokens(api: Api, role: str = "agg2") -> dict:
 def test_password_grant(api: Api, role: str) -> None:
     """AU-1, A1: valid credentials -> 200 TokenResponse whose access token opens a resource endpoint."""
     ex = api.call("A1", data=_password_form(api, role))
-    expect_status(ex, 200, "AU-1", "A1 with valid credentials answers 200 with a TokenResponse")
+    requirement = (
+        f"A1 with valid credentials answers 200 with a TokenResponse (the IXIT's {role} account: "
+        "if the target rejects it, check the IXIT's username, password and client first)"
+    )
+    expect_status(ex, 200, "AU-1", requirement)
     body = expect_schema(ex, "TokenResponse", ref="AU-1")
     read = api.call("R3", token=body["access_token"])
     expect_status(read, 200, "AU-1, R3", "the access token of A1 is accepted by resource endpoints")
@@ -65,7 +69,11 @@ def test_token_fields_and_types(api: Api) -> None:
     so 3600.0 conforms; 3600.5, "3600" and booleans do not.
     """
     ex = api.login("dso", check=False)
-    expect_status(ex, 200, "AU-1", "A1 with valid credentials answers 200 with a TokenResponse")
+    requirement = (
+        "A1 with valid credentials answers 200 with a TokenResponse (the IXIT's dso account: "
+        "if the target rejects it, check the IXIT's username, password and client first)"
+    )
+    expect_status(ex, 200, "AU-1", requirement)
     body = ex.json()
     if not isinstance(body, dict):
         raise Failure(f"AU-1: A1 answers a TokenResponse object; {ex.describe()} sent {ex.text[:200]!r}")
