@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +170,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not active:
         return
     _load_hypothesis_profile(config.option.ats_examples)
+    _keep_hypothesis_out_of_the_working_directory(config)
     try:
         classes = selected_classes(config.option.ats_class)
         if config.option.ats_timeout <= 0 or config.option.ats_examples < 1:
@@ -222,6 +226,18 @@ def _load_hypothesis_profile(examples: int) -> None:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     settings.load_profile("interflex-ats")
+
+
+def _keep_hypothesis_out_of_the_working_directory(config: pytest.Config) -> None:
+    """Hypothesis caches into `./.hypothesis`; a suite run keeps no example database, so it caches
+    into a temporary folder instead (unless HYPOTHESIS_STORAGE_DIRECTORY says where)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    folder = tempfile.mkdtemp(prefix="interflex-ats-hypothesis-")
+    set_hypothesis_home_dir(folder)
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.hookimpl(optionalhook=True)
