@@ -1,19 +1,17 @@
 """Tool errors of the conformance suite (as opposed to findings about the target).
 
-    AtsError
+    AtsError (= interflex.errors.ToolError)
     └── ConfigError      bad options, unreadable/invalid IXIT, unknown class, unreachable target
 
 Findings about the target are `ats.verdicts.Failure` (FAIL) and `ats.verdicts.Inconclusive`.
+The classes live in `interflex.errors` so that the IXIT loader (`interflex.ixit`) and every
+command line share them.
 """
 
 from __future__ import annotations
 
+from interflex.errors import ConfigError, ToolError
+
 __all__ = ["AtsError", "ConfigError"]
 
-
-class AtsError(Exception):
-    """Base class of the suite's own errors: one clear line, never a traceback for the user."""
-
-
-class ConfigError(AtsError):
-    """The suite cannot start: options, IXIT or target are unusable (one line saying what is wrong)."""
+AtsError = ToolError
