@@ -123,10 +123,8 @@ def _post_body_rules(view: View, platform: Platform) -> list[MonitorFinding]:
             message = f"{op.id} body of type {content_type} answered {view.status}, not 415"
             findings.append(_finding(view, ERROR, "ST-3", SERVER, message))
     problems = _body_errors(view)
-    for problem in problems:
-        findings.append(
-            _finding(view, ERROR, "CL-4", CLIENT, f"{op.id} body {_body_problem(problem)} ({problem.rule})")
-        )
+    if problems:
+        findings.append(_finding(view, ERROR, "CL-4", CLIENT, f"{op.id} body {_summary(problems)}"))
     if view.ok and problems:
         schema = [p for p in problems if p.rule not in _PLAUSIBILITY]
         if schema:
