@@ -108,9 +108,9 @@ def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
     return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
 
 
-def exchange_from_har(entry: dict[str, Any], index: int) -> HttpExchange:
+def exchange_from_har(entry: object, index: int) -> HttpExchange:
     """One HAR 1.2 entry as an `HttpExchange`; `ValueError` when it is not an entry."""
-    request, response = entry.get("request"), entry.get("response")
+    request, response = (entry.get("request"), entry.get("response")) if isinstance(entry, dict) else (None, None)
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise ValueError("not a HAR entry (needs request and response objects)")
     method, url = request.get("method"), request.get("url")
