@@ -28,17 +28,17 @@ class CaptureError(ToolError):
 
 def _headers(value: object) -> dict[str, str]:
     """Headers as a dict with lower-case names, from a HAR list or a record's mapping."""
-    headers: dict[str, str] = {}
-    if isinstance(value, Mapping):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((h.get("name"), h.get("value")) for h in value if isinstance(h, dict))
+    if isinstance(value, list):
+        pairs = [(h.get("name"), h.get("value")) for h in value if isinstance(h, dict)]
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
     else:
-        return headers
-    for name, text in items:
+        return {}
+    headers: dict[str, str] = {}
+    for name, text in pairs:
         if not isinstance(name, str) or name.startswith(":"):  # HTTP/2 pseudo-headers in browser HARs
             continue
-        key, text = name.lower(), "" if text is None else str(text)
+        key, text = name.lower(), text if isinstance(text, str) else "" if text is None else str(text)
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 
