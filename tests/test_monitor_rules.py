@@ -241,6 +241,13 @@ def test_status_not_in_section_5_names_the_operation() -> None:
     assert rules(found, "warning") == {("K3", "server")}  # 429: rate limiting, not in section 5 (D-51)
 
 
+def test_a_304_to_a_conditional_get_is_caching() -> None:
+    traffic = logged_in("dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 304, user="dso1", headers={"if-none-match": '"v1"'})
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 304, user="dso1")
+    assert [(f.exchange, f.rule) for f in traffic.judge() if f.severity == "error"] == [(2, "R3")]
+
+
 def test_st10_bad_success_body() -> None:
     traffic = logged_in("dso1", complete=False)
     traffic.add("GET", "/dsos/dso1/flexibilityRequests/requestId", 200, answer="r-9", user="dso1")

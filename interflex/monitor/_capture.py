@@ -163,6 +163,8 @@ def _read_lines(path: Path, lines: Iterator[bytes], first: int) -> Iterator[Http
             raise CaptureError(f"{path}:{number}: {reason}") from None
         if not isinstance(record, dict):
             raise CaptureError(f"{path}:{number}: not an exchange record (a JSON object)")
+        if "started" not in record:  # no timing: one second per record of this file, in file order
+            record["started"] = float(index - first)
         try:
             yield exchange_from_record(record, index)
         except ValueError as exc:

@@ -64,11 +64,17 @@ def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
     if view.op is None:
         return findings + _unknown_operation(view)
     findings += _request_rules(view, platform)
-    if status is not None and status < 500:
+    if status is not None and status < 500 and not _not_modified(view):
         findings += _response_rules(view)
     if view.op.id in ("R3", "O3"):
         findings += _date_filter(view, platform)
     return findings
+
+
+def _not_modified(view: View) -> bool:
+    """A 304 to a conditional GET (RFC 9110 15.4.5): HTTP caching, outside the profile's status table (D-51)."""
+    headers = view.exchange.request_headers
+    return view.status == 304 and ("if-none-match" in headers or "if-modified-since" in headers)
 
 
 def _date_filter(view: View, platform: Platform) -> list[MonitorFinding]:
