@@ -222,6 +222,7 @@ def test_unknown_path_is_cl3_and_a_2xx_is_st5() -> None:
     traffic.add("GET", "/dsos/dso1/flexibilityThings", 404, user="dso1")
     traffic.add("PUT", "/dsos/dso1/flexibilityRequests", 200, user="dso1")
     traffic.add("OPTIONS", "/dsos/dso1/flexibilityRequests", 204, user="dso1")  # ST-5: OPTIONS may answer
+    traffic.add("GET", "/openapi.yaml", 200)  # the API's description (D-59)
     found = traffic.judge()
     assert [(f.exchange, f.rule, f.side) for f in found] == [
         (1, "CL-3", "client"),
