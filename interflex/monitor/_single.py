@@ -200,13 +200,17 @@ def _plausibility(view: View) -> list[Finding]:
         )
     deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
     started = view.exchange.started
-    if deadline is not None and started > _REAL_TIME and deadline < _instant_of(started - PAST_MARGIN):
+    now = _instant_of(started - PAST_MARGIN) if started > _REAL_TIME else None
+    if deadline is not None and now is not None and deadline < now:
         problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
     return problems
 
 
 def _instant_of(seconds: float) -> Instant | None:
-    moment = datetime.fromtimestamp(seconds, UTC)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # beyond the years datetime can hold
+        return None
     return rfc3339_instant(moment.isoformat(timespec="microseconds"))
 
 
