@@ -47,6 +47,11 @@ class Stored:
 
     def differences(self, listed: dict[str, Any]) -> list[str]:
         """Field-for-field differences of a listed copy (fields only in the list are ignored)."""
+        try:
+            if self.raw.items() <= listed.items():  # the common case: listed exactly as posted
+                return []
+        except TypeError:  # an unhashable value (a list where a number belongs): compare one by one
+            pass
         found = []
         for name, value in self.raw.items():
             if name not in listed:
