@@ -69,20 +69,18 @@ class LiveJudge:
         self._waiting: dict[int, Capture] = {}
         self._next = 0
         self._idle = threading.Condition()
-        self._submitted = self._done = 0
+        self._done = 0
         self._thread = threading.Thread(target=self._run, name="interflex-proxy-judge", daemon=True)
         self._thread.start()
 
     def submit(self, capture: Capture) -> None:
         """Hand a finished exchange over (thread-safe, never blocks)."""
-        with self._idle:
-            self._submitted += 1
         self._queue.put(capture)
 
-    def settle(self, timeout: float = 5.0) -> bool:
-        """Wait until every exchange submitted so far is judged; False on timeout."""
+    def settle(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until the first `count` exchanges are judged; False on timeout."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._done >= self._submitted, timeout)
+            return self._idle.wait_for(lambda: self._done >= count, timeout)
 
     def close(self) -> Summary:
         """Judge what is left, then the end of the capture (`Monitor.finish`); close the HAR."""

@@ -47,10 +47,10 @@ class Forwarder:
         self.submit = submit
         self.max_body = max_body
         self.client: httpx.AsyncClient | None = None
-        self._count = 0
+        self.count = 0  # exchanges begun; also the index of the next one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        index, self._count = self._count, self._count + 1
+        index, self.count = self.count, self.count + 1
         target = self.upstream.target(scope["raw_path"], scope["query_string"])
         headers = end_to_end(scope["headers"], drop_host=True)
         capture = Capture(
@@ -106,18 +106,15 @@ class Forwarder:
         capture.reason = response.reason_phrase
         capture.response_headers = end_to_end(response.headers.raw)
         await send({"type": "http.response.start", "status": response.status_code, "headers": capture.response_headers})
-        pending: bytes | None = None  # one chunk held back, so the last one is sent with more_body False
         try:
             async for chunk in response.aiter_raw():
                 capture.response_body.add(chunk)
-                if pending is not None:
-                    await send({"type": "http.response.body", "body": pending, "more_body": True})
-                pending = chunk
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.HTTPError as exc:
             capture.error = f"the upstream broke off the response body: {_why(exc)}"
             log.error("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
             raise ResponseBrokenOff(capture.error) from None
-        await send({"type": "http.response.body", "body": pending or b"", "more_body": False})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _gateway_error(self, send: Send, capture: Capture, status: int, code: str, reason: str) -> None:
         """The proxy's own answer when the upstream gave none: an Error object (PROFILE.md section 4)."""

@@ -97,6 +97,7 @@ class ValidatingProxy:
         self.on_finding, self.keep_findings = on_finding, keep_findings
         self._findings: list[MonitorFinding] = []
         self._judge: LiveJudge | None = None
+        self._forwarder: Forwarder | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -115,13 +116,20 @@ class ValidatingProxy:
         return self.url + self.upstream.api_base
 
     @property
+    def running(self) -> bool:
+        """True while the server thread serves."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def findings(self) -> list[MonitorFinding]:
         """The findings so far (all of them after `stop()`)."""
         return list(self._findings)
 
     def settle(self, timeout: float = 5.0) -> bool:
-        """Wait until every exchange finished so far is judged; False on timeout."""
-        return self._judge.settle(timeout) if self._judge is not None else True
+        """Wait until every exchange that reached the proxy so far is answered and judged; False on timeout."""
+        if self._judge is None or self._forwarder is None:
+            return True
+        return self._judge.settle(self._forwarder.count, timeout)
 
     def start(self) -> ValidatingProxy:
         """Open the output files, start serving; returns once the proxy accepts connections."""
@@ -181,12 +189,13 @@ class ValidatingProxy:
             self._close(judge)
             raise ConfigError(f"the proxy did not start on {self.host}:{self.port}")
         self._server, self._thread, self._sock, self._judge = server, thread, sock, judge
+        self._forwarder = forwarder
         return self
 
     def stop(self) -> Summary:
         """Stop serving, judge what is left and the end of the capture, close the files (idempotent)."""
         server, thread, sock, judge = self._server, self._thread, self._sock, self._judge
-        self._server = self._thread = self._sock = self._judge = None
+        self._server = self._thread = self._sock = self._judge = self._forwarder = None
         if server is not None and thread is not None:
             server.should_exit = True
             thread.join(timeout=10)
