@@ -55,15 +55,19 @@ def _moment(delta: timedelta = timedelta()) -> str:
     return (datetime.now(UTC) + delta).replace(microsecond=0).isoformat()
 
 
-def d35_cycle(host: str, port: int) -> None:
-    """One full negotiation with the D3.5 functions only, as conformant DSO and aggregator clients do.
+def d35_cycle(host: str, port: int) -> bool:
+    """One full negotiation with the D3.5 functions only, as conformant DSO and aggregator clients do
+    (48 exchanges); True when it ran to the end.
 
     Stops at the first answer the client functions reject (a server fault): the traffic up to
     there is what the monitor judges. Every operation of section 2 is used, lists are read after
     each post and after each delete, and the first K3 and N3 are read while still empty.
     """
-    with contextlib.suppress(InterflexError):
+    try:
         _d35_cycle(host, port)
+    except InterflexError:
+        return False
+    return True
 
 
 def _d35_cycle(host: str, port: int) -> None:

@@ -57,10 +57,9 @@ def test_the_table_covers_every_fault_mode_once() -> None:
 
 def test_conformant_server_and_clients_give_no_error() -> None:
     with proxied() as (_, proxy):
-        d35_cycle("127.0.0.1", proxy.port)
+        assert d35_cycle("127.0.0.1", proxy.port)
         assert run_negotiation(proxy.base_url) == 0
         assert run_negotiation(proxy.base_url, "--nack", "--decline") == 0
-    assert proxy.summary.exchanges > 80
     assert errors(proxy.findings) == []
 
 
