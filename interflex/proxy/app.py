@@ -46,7 +46,7 @@ class Forwarder:
         self.upstream = upstream
         self.submit = submit
         self.max_body = max_body
-        self.client: httpx.AsyncClient | None = None
+        self.transport: httpx.AsyncHTTPTransport | None = None
         self.count = 0  # exchanges begun; also the index of the next one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,7 +72,7 @@ class Forwarder:
     async def _forward(
         self, scope: Scope, receive: Receive, send: Send, target: bytes, headers: list, capture: Capture
     ) -> None:
-        assert self.client is not None, "the proxy's lifespan did not start"
+        assert self.transport is not None, "the proxy's lifespan did not start"
         request = httpx.Request(
             capture.method,
             self.upstream.url,
@@ -81,7 +81,7 @@ class Forwarder:
             extensions={"target": target, "timeout": self.upstream.timeout},
         )
         try:
-            response = await self.client.send(request, stream=True)
+            response = await self.transport.handle_async_request(request)
         except ClientGone:
             capture.error = "the client disconnected before its request was complete"
             log.info("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
@@ -151,15 +151,15 @@ def _why(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def build_app(forwarder: Forwarder, client_factory: Callable[[], httpx.AsyncClient]) -> Starlette:
-    """The Starlette application: the forwarder at every path, its httpx client in the lifespan."""
+def build_app(forwarder: Forwarder, transport_factory: Callable[[], httpx.AsyncHTTPTransport]) -> Starlette:
+    """The Starlette application: the forwarder at every path, its upstream transport in the lifespan."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        forwarder.client = client_factory()
+        forwarder.transport = transport_factory()
         try:
             yield {}
         finally:
-            await forwarder.client.aclose()
+            await forwarder.transport.aclose()
 
     return Starlette(routes=[Mount("/", app=forwarder)], lifespan=lifespan)

@@ -104,6 +104,16 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def _log_to_stderr() -> None:
+    """The proxy's own log lines (start, upstream failures, bodies not judged) on stderr, one line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    log = logging.getLogger("interflex.proxy")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def _print_finding(finding: MonitorFinding) -> None:
     print(finding, flush=True)
 
@@ -111,7 +121,7 @@ def _print_finding(finding: MonitorFinding) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the proxy until SIGINT/SIGTERM; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
+    _log_to_stderr()
     try:
         host, port = parse_listen(args.listen)
         platform = platform_from_ixit(load_ixit(args.ixit)) if args.ixit else Platform()

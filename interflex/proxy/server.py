@@ -18,7 +18,7 @@ from interflex.monitor import Monitor, MonitorFinding, Platform
 from interflex.proxy._findings import FindingsFile
 from interflex.proxy._har import HarWriter
 from interflex.proxy._judge import FindingSink, LiveJudge, Summary
-from interflex.proxy._upstream import make_client, parse_upstream
+from interflex.proxy._upstream import make_transport, parse_upstream
 from interflex.proxy.app import Forwarder, ResponseBrokenOff, build_app
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -151,12 +151,13 @@ class ValidatingProxy:
         self.port = sock.getsockname()[1]
         forwarder = Forwarder(self.upstream, judge.submit, self.max_body)
         config = uvicorn.Config(
-            build_app(forwarder, lambda: make_client(self.verify)),
+            build_app(forwarder, lambda: make_transport(self.verify)),
             http="h11",
             lifespan="on",
             log_config=None,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # X-Forwarded-* are the upstream's business, passed on unchanged
             server_header=False,  # the upstream's Server and Date headers pass unchanged
             date_header=False,
             timeout_keep_alive=15,
