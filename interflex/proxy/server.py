@@ -153,6 +153,7 @@ class ValidatingProxy:
         config = uvicorn.Config(
             build_app(forwarder, lambda: make_transport(self.verify)),
             http="h11",
+            ws="none",  # an Upgrade request is plain HTTP here: Upgrade is hop-by-hop and not forwarded
             lifespan="on",
             log_config=None,
             log_level="warning",
