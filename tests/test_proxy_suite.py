@@ -19,7 +19,7 @@ def run_suite(target_url: str, folder: Path) -> dict:
     folder.mkdir()
     command = [SUITE, "--target-url", target_url, "--ats-examples", "3", "-p", "no:cacheprovider", "-q"]
     command += ["-n", "2", "--cert-report", "cert"]
-    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=450)
     assert (folder / "cert" / "results.json").is_file(), result.stdout[-2000:] + result.stderr[-2000:]
     return json.loads((folder / "cert" / "results.json").read_text(encoding="utf-8"))
 
@@ -28,6 +28,7 @@ def test_the_suite_through_the_proxy_gives_the_same_verdicts(tmp_path: Path) -> 
     with proxied(max_body=64 * 1024) as (server, proxy):
         direct = run_suite(server.base_url, tmp_path / "direct")
         through = run_suite(proxy.base_url, tmp_path / "proxy")
+    print(f"suite run direct {direct['run']['duration']} s, through the proxy {through['run']['duration']} s")
     assert direct["verdict"] == through["verdict"] == "CONFORMANT"
     verdicts = {case["id"]: case["verdict"] for case in direct["cases"]}
     assert {case["id"]: case["verdict"] for case in through["cases"]} == verdicts
