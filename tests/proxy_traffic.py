@@ -268,6 +268,9 @@ class EchoUpstream(ThreadingHTTPServer):
         self.origin = f"{'https' if tls else 'http'}://127.0.0.1:{self.server_address[1]}"
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A request the proxy broke off (its client went away) is no error here."""
+
     def __enter__(self) -> EchoUpstream:
         self._thread.start()
         return self

@@ -208,3 +208,16 @@ def test_exchanges_are_judged_in_the_order_they_started(echo: EchoUpstream, monk
         echo.release.set()
         assert slow.content == b"firstsecond"
     assert fed == [(0, "stream"), (1, "one"), (2, "two")]
+
+
+def test_a_client_gone_midway_is_logged_and_the_proxy_carries_on(
+    proxy: ValidatingProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"POST /half HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+    assert echoed(requests.get(proxy.url + "/after", timeout=TIMEOUT))["target"] == "/after"
+    summary = proxy.stop()
+    assert summary.exchanges == 2 and summary.judging_failures == 0
+    assert "#0 POST /half: the client disconnected before its request was complete" in caplog.text
+    assert all(record.exc_info is None for record in caplog.records)

@@ -67,6 +67,8 @@ class Forwarder:
             await self._forward(scope, receive, send, target, headers, capture)
         finally:
             capture.finished = time.time()
+            if capture.status is None and capture.error is None:  # cancelled: the proxy is stopping
+                capture.error = "no answer: the exchange was cut short"
             self.submit(capture)
 
     async def _forward(
@@ -93,7 +95,7 @@ class Forwarder:
             reason = f"upstream did not answer within {self.upstream.timeout['read']:g} s ({type(exc).__name__})"
             await self._gateway_error(send, capture, 504, "gateway_timeout", reason)
             return
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # httpx.HTTPError, or anything else the upstream call raised
             await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream failed: {_why(exc)}")
             return
         try:
@@ -148,7 +150,7 @@ def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIte
 
 
 def _why(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
+    return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def build_app(forwarder: Forwarder, transport_factory: Callable[[], httpx.AsyncHTTPTransport]) -> Starlette:
