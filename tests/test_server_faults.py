@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from interflex.profile import CONFORMANCE_CLASSES
+from interflex.samples import sample
 from reference_server import FAULTS, Fault, ReferenceServer
-from reference_server.demo import CLIENT_ID, CLIENT_SECRET, DemoClient, login, sample
+from reference_server.demo import CLIENT_ID, CLIENT_SECRET, DemoClient, login
 
 CONTRACT = {
     "token-type-mac": "core-auth",
