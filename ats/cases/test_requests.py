@@ -11,6 +11,7 @@ from ats.cases._resources import (
     duplicate_rejected,
     empty_list,
     expect_posted,
+    listed_only_under_own_path,
     post,
     post_and_round_trip,
 )
@@ -62,3 +63,12 @@ def test_delete_unknown_request(api: Api) -> None:
 def test_empty_request_list(api: Api) -> None:
     """ST-6: R3 of a DSO entity without requests answers 200 []."""
     empty_list(api, RES, {"dso": api.new_id("dso")}, as_="dso")
+
+
+@pytest.mark.case("IFX-REQ-007")
+def test_request_listed_only_under_its_dso(api: Api) -> None:
+    """ST-12, P-10: R3 under another DSO's path never lists the DSO's request, whoever reads (R3: any user)."""
+    stored = api.create_request()
+    other = {**RES.path(api), "dso": api.new_id("dso")}
+    readers = (("dso", other), ("agg1", other), ("agg2", other))
+    listed_only_under_own_path(api, RES, stored, ("dso", RES.path(api)), readers)
