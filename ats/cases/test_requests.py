@@ -15,6 +15,7 @@ from ats.cases._resources import (
     post,
     post_and_round_trip,
 )
+from ats.checks import expect_round_trip
 from ats.session import Api
 
 RES = RESOURCES["request"]
@@ -72,3 +73,13 @@ def test_request_listed_only_under_its_dso(api: Api) -> None:
     other = {**RES.path(api), "dso": api.new_id("dso")}
     readers = (("dso", other), ("agg1", other), ("agg2", other))
     listed_only_under_own_path(api, RES, stored, ("dso", RES.path(api)), readers)
+
+
+@pytest.mark.case("IFX-REQ-008")
+def test_several_requests_listed_in_any_order(api: Api) -> None:
+    """ST-9: three requests posted one after another (powers 101, 102, 103) are all listed by R3, each field for
+    field; the profile sets no order (PROFILE 2), so any order conforms."""
+    posted = [api.create_request(flexible_power=power) for power in (101, 102, 103)]
+    items = api.list("request", as_="dso")
+    for obj in posted:
+        expect_round_trip(obj, items, RES.id_field, ref="ST-9, R3", where="R3 after three requests were posted")
