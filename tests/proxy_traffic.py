@@ -57,7 +57,7 @@ def _moment(delta: timedelta = timedelta()) -> str:
 
 def d35_cycle(host: str, port: int) -> bool:
     """One full negotiation with the D3.5 functions only, as conformant DSO and aggregator clients do
-    (48 exchanges); True when it ran to the end.
+    (50 exchanges); True when it ran to the end.
 
     Stops at the first answer the client functions reject (a server fault): the traffic up to
     there is what the monitor judges. Every operation of section 2 is used, lists are read after
@@ -106,7 +106,9 @@ def _d35_cycle(host: str, port: int) -> None:
         acts.get_all_activations(host, port, "dso1", token, agg)
         answers.append(_answer(host, port, module, agg, token, activation))
         _list_answers(host, port, module, token, agg)
-        _list_answers(host, port, module, dso, agg)
+    for agg, _, _ in posted_offers:  # the DSO reads the ACK or NACK of each activation it posted
+        _list_answers(host, port, acks, dso, agg)
+        _list_answers(host, port, nacks, dso, agg)
 
     for agg, token, module, answer_id, activation_id in answers:
         if module is acks:

@@ -28,6 +28,9 @@ SHOWN: dict[str, set[str]] = {
     "ack-empty-list-404": {"K3"},  # 404 is not a status of K3
     "nack-post-202": {"N2"},  # 202 is not a status of N2
     "offer-request-id-dropped": {"ST-9"},  # O3 lists offers without their request_id (P-03)
+    "activations-list-any-agg": {"ST-12"},  # V3 under agg2 lists agg1's activation
+    "acks-list-any-agg": {"ST-12"},  # K3 under agg2 lists agg1's ACK
+    "nacks-list-any-agg-to-dsos": {"ST-12"},  # N3 under agg1, read by the DSO, lists agg2's NACK
 }
 # fault mode -> why conformant client traffic never shows it
 NOT_SHOWN: dict[str, str] = {
@@ -48,6 +51,7 @@ NOT_SHOWN: dict[str, str] = {
     "pl5-unchecked": "clients activate only offers they read (CL-8, PL-5)",
     "date-filter-ignored": "neither the D3.5 functions nor the example send valid_at",
     "date-filter-lenient": "clients send only well-formed valid_at (CL-3)",
+    "requests-list-any-dso": "the platform has one DSO: no request is posted under another DSO's path",
 }
 
 
