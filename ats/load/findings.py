@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 EXAMPLES = 3  # examples kept per finding
+DISTINCT = 20  # distinct messages kept per (rule, operation); further ones are counted together
+OTHERS = "(further findings of this rule and operation, counted together)"
 
 
 @dataclass
@@ -52,9 +54,14 @@ class FindingLog:
     def __init__(self) -> None:
         self._all: dict[tuple[str, str | None, str], Finding] = {}
         self._fresh: dict[tuple[str, str | None, str], Finding] = {}
+        self._distinct: dict[tuple[str, str | None], int] = {}
 
     def add(self, rule: str, operation: str | None, message: str, example: str = "", count: int = 1) -> None:
         """Record `count` occurrences of one finding, with an example (a request line and what came back)."""
+        if (rule, operation, message) not in self._all and self._distinct.get((rule, operation), 0) >= DISTINCT:
+            message = OTHERS
+        elif (rule, operation, message) not in self._all:
+            self._distinct[(rule, operation)] = self._distinct.get((rule, operation), 0) + 1
         for table in (self._all, self._fresh):
             found = table.get((rule, operation, message))
             if found is None:
@@ -67,6 +74,10 @@ class FindingLog:
         """Add findings in their dict form (from `drain` of another process)."""
         for item in items:
             key = (str(item["rule"]), item.get("operation"), str(item["message"]))
+            if key not in self._all and self._distinct.get(key[:2], 0) >= DISTINCT:
+                key = (key[0], key[1], OTHERS)
+            elif key not in self._all:
+                self._distinct[key[:2]] = self._distinct.get(key[:2], 0) + 1
             found = self._all.get(key)
             if found is None:
                 found = self._all[key] = Finding(*key, first_seen=float(item.get("first_seen") or time.time()))
