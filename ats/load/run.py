@@ -110,17 +110,17 @@ def run_master(ixit: Ixit, settings: Settings) -> dict[str, Any]:
             f"only {len(runner.clients.ready)} of {settings.expect_workers} workers connected within "
             f"{settings.expect_workers_timeout_s:g} s (start them with --worker --master-host ...)"
         ) from None
-    workers = len(runner.clients.ready)
+    expected = {client.id for client in runner.clients.ready}  # stopped workers leave `clients` for a while
     runner.start(settings.users, settings.spawn_rate)
     gevent.sleep(settings.run_time_s)
     runner.stop()
-    expected = {client.id for client in runner.clients.all}
-    runner.send_message(FLUSH)
+    for client_id in expected:
+        runner.send_message(FLUSH, client_id=client_id)
     try:
         _wait(lambda: expected <= flushed, 30.0 + STOP_TIMEOUT_S)
     except TimeoutError:
         _log.warning("workers %s sent no final report; their last seconds are missing", sorted(expected - flushed))
-    return _finish(env, runner, ledger, ixit, settings, workers=workers)
+    return _finish(env, runner, ledger, ixit, settings, workers=len(expected))
 
 
 def run_worker(ixit: Ixit, master_host: str, master_port: int) -> None:
