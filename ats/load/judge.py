@@ -6,21 +6,31 @@ until every exchange that started before it has finished. The monitor's errors a
 go to the process's findings; its client-side findings are about this load generator, not the
 target, and rules that need every worker's traffic (ID-1, ST-2, ST-4, ST-9, ST-12) are left to the
 master's `Ledger` and the reconciliation, which see all of it.
+
+Cheap per request (D-93): list bodies (R3, O3, V3, K3, N3) are judged here, each distinct object
+once (objects never change once stored, so a listed object equal to one already judged is not
+judged again), and the monitor judges the rest of those exchanges with the body marked unread
+(`truncated`); POST bodies are the generator's own valid ones, so the monitor skips them too
+(it would only judge the client, CL-4). Everything else goes to the monitor whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import re
+from typing import Any
 
 from ats.load.findings import FindingLog
 from ats.redaction import redact
 from interflex.monitor import ERROR, SERVER, HttpExchange, Monitor, MonitorFinding, Platform
-from interflex.profile import OPERATIONS_BY_ID
+from interflex.profile import ID_FIELDS, OPERATIONS_BY_ID
+from interflex.validation import validate
 
 GLOBAL_RULES = frozenset({"ID-1", "ST-2", "ST-4", "ST-9", "ST-12"})  # judged on the master
 _SNIPPET = 160
+_VALID_CACHE = 100_000  # listed objects remembered as valid (then forgotten all at once)
 
 
 class Judge:
@@ -34,6 +44,7 @@ class Judge:
         self._running: list[tuple[float, int]] = []  # heap of (started, ticket) still running
         self._ended: set[int] = set()
         self._done: list[tuple[float, int, HttpExchange | None]] = []  # heap of finished exchanges
+        self._valid: dict[tuple[str, Any], dict] = {}  # (kind, id) -> a listed object already judged valid
 
     def begin(self, started: float) -> int:
         """A request is about to be sent; its ticket for `end`."""
@@ -41,10 +52,17 @@ class Judge:
         heapq.heappush(self._running, (started, ticket))
         return ticket
 
-    def end(self, ticket: int, exchange: HttpExchange | None) -> None:
-        """The request of `ticket` finished (`exchange`), or was abandoned (None); judge what is ready."""
+    def end(self, ticket: int, exchange: HttpExchange | None, op_id: str = "", listed: Any = None) -> None:
+        """The request of `ticket` (operation `op_id`) finished (`exchange`, its parsed body `listed`
+        when a list), or was abandoned (None); judge what is ready."""
         self._ended.add(ticket)
         if exchange is not None:
+            op = OPERATIONS_BY_ID.get(op_id)
+            if op is not None and op.action == "list" and exchange.status in op.success:
+                self._judge_list(op_id, exchange, listed)
+                exchange = dataclasses.replace(exchange, truncated=True)
+            elif op is not None and op.action == "post":
+                exchange = dataclasses.replace(exchange, truncated=True)
             heapq.heappush(self._done, (exchange.started, ticket, exchange))
         while self._running and self._running[0][1] in self._ended:
             self._ended.discard(heapq.heappop(self._running)[1])
@@ -59,6 +77,29 @@ class Judge:
         self.findings_from(self.monitor.finish())
         self._running.clear()
         self._ended.clear()
+
+    def _judge_list(self, op_id: str, exchange: HttpExchange, listed: Any) -> None:
+        """ST-10 for a list answer: a JSON array of valid objects of its kind, each distinct object judged once."""
+        kind = OPERATIONS_BY_ID[op_id].kind
+        assert kind is not None
+        if not isinstance(listed, list):
+            what = "is not a JSON array" if listed is not None or exchange.response_body.strip() else "is empty"
+            self.findings.add("ST-10", op_id, f"{op_id} success body {what}", example_of(exchange, self.secrets))
+            return
+        id_field = ID_FIELDS[kind]
+        for item in listed:
+            key = (kind, item.get(id_field)) if isinstance(item, dict) else None
+            if key is not None and self._valid.get(key) == item:
+                continue
+            errors = [f for f in validate(item, kind) if f.severity == ERROR and not f.rule.startswith("PL-")]
+            if errors:
+                message = f"{op_id} success body: a listed object is not a valid {kind}: {errors[0].path or '/'} "
+                message += f"[{errors[0].rule}]"
+                self.findings.add("ST-10", op_id, message, example_of(exchange, self.secrets))
+            elif key is not None:
+                if len(self._valid) >= _VALID_CACHE:
+                    self._valid.clear()
+                self._valid[key] = item
 
     def _judge(self, exchange: HttpExchange | None) -> None:
         if exchange is not None:

@@ -92,6 +92,8 @@ def summary(doc: dict[str, Any]) -> str:
     for name, check in doc["thresholds"].items():
         state = "holds" if check["ok"] else "MISSED"
         lines.append(f"threshold {name}: required {check['required']:g}, measured {check['measured']:g}: {state}")
+    if doc.get("generator_cpu_percent") is not None:
+        lines.append(f"load generator CPU: {doc['generator_cpu_percent']:g} % of one core (near 100: add workers)")
     count = len(doc["findings"])
     lines.append(f"verdict: {doc['verdict']} ({count} finding{'s' if count != 1 else ''})")
     return "\n".join(lines)

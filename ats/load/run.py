@@ -9,6 +9,8 @@ reports (`report_to_master`) and a final flush the master asks for (custom messa
 from __future__ import annotations
 
 import logging
+import resource
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,13 +80,18 @@ def run_local(ixit: Ixit, settings: Settings) -> dict[str, Any]:
     check_accounts(ixit)
     env, outbox = _environment(ixit)
     runner = env.create_local_runner()
+    cpu, started = _cpu_s(), time.time()
     runner.start(settings.users, settings.spawn_rate)
     gevent.sleep(settings.run_time_s)
     runner.stop()
+    cpu, stopped = _cpu_s() - cpu, time.time()
     env.interflex.judge.flush()  # type: ignore[attr-defined]
     ledger = Ledger()
     ledger.merge(outbox.drain())
-    return _finish(env, runner, ledger, ixit, settings, workers=0)
+    doc = _finish(env, runner, ledger, ixit, settings, workers=0)
+    doc["generator_cpu_percent"] = round(100 * cpu / (stopped - started), 1)  # of one core, while users ran
+    doc["load_window"] = [started, stopped]  # unix seconds
+    return doc
 
 
 def run_master(ixit: Ixit, settings: Settings) -> dict[str, Any]:
@@ -142,6 +149,12 @@ def run_worker(ixit: Ixit, master_host: str, master_port: int) -> None:
     env.events.report_to_master.add_listener(on_report)
     runner.register_message(FLUSH, on_flush)
     runner.greenlet.join()
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait(condition: Callable[[], bool], timeout_s: float) -> None:

@@ -122,7 +122,7 @@ class Participant(FastHttpUser):
             headers["Authorization"] = f"Bearer {self.token}"
         judge, started = self.ctx.judge, time.time()
         ticket = judge.begin(started)
-        exchange = None
+        exchange, parsed = None, None
         try:
             with self.client.request(
                 op.method, path, name=op_id, data=data or None, headers=headers, catch_response=True
@@ -149,14 +149,14 @@ class Participant(FastHttpUser):
                     response.success()
                 else:
                     response.failure(f"{op_id} answered {status}" if status else f"{op_id}: {error}")
-        finally:
-            judge.end(ticket, exchange)
-        parsed = None
-        if exchange is not None and exchange.response_body:
-            try:
-                parsed = json.loads(exchange.response_body)
-            except ValueError:
                 parsed = None
+                if content:
+                    try:
+                        parsed = json.loads(content)
+                    except ValueError:
+                        parsed = None
+        finally:
+            judge.end(ticket, exchange, op_id, parsed if exchange is not None else None)
         return Answer(exchange.status if exchange else None, parsed)
 
     # authentication ---------------------------------------------------------------------------
