@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -148,6 +149,24 @@ def test_judge_feeds_the_monitor_in_start_order_and_keeps_server_errors() -> Non
     assert [(f.rule, f.operation, f.message) for f in log.all()] == [
         ("ST-7", "R1", "GET /dsos/{dso}/flexibilityRequests/requestId answered 503")
     ]
+
+
+def test_list_bodies_are_judged_per_distinct_object() -> None:
+    log = FindingLog()
+    judge = Judge(platform_from_ixit(default_ixit()), log, [])
+    fed: list[HttpExchange] = []
+    judge.monitor.feed = lambda exchange: fed.append(exchange) or []  # type: ignore[method-assign]
+    good = sample("FlexibilityRequest")
+    bad = {**sample("FlexibilityRequest"), "duration": "900"}
+    url = "http://127.0.0.1:1/interflex/api/v1/dsos/dso1/flexibilityRequests"
+    for listed in ([good, bad], [good, bad], {"not": "a list"}):
+        ticket = judge.begin(1.0)
+        body = json.dumps(listed).encode()
+        exchange = HttpExchange(ticket, "GET", url, {}, b"", 200, {}, body, 1.0, 1.1, caller="dso1")
+        judge.end(ticket, exchange, "R3", listed)
+    assert all(e.truncated for e in fed) and len(fed) == 3  # the monitor does not read list bodies again
+    assert [(f.rule, f.operation, f.count) for f in log.all()] == [("ST-10", "R3", 2), ("ST-10", "R3", 1)]
+    assert judge._valid == {("FlexibilityRequest", good["request_id"]): good}
 
 
 # traffic ----------------------------------------------------------------------------------------
