@@ -125,3 +125,18 @@ def test_unusable_ixit_or_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
     unreachable = _load("--ixit", _ixit(tmp_path, closed), "--run-time", "1s", timeout=60)
     assert unreachable.returncode == 2 and "cannot log in" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr and "dso1-demo" not in unreachable.stderr
+
+
+def test_busy_master_port_is_one_line_and_exit_2(tmp_path: Path, server: ReferenceServer) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = _load(
+            *("--ixit", _ixit(tmp_path, server.base_url), "--master", "--master-bind-host", "127.0.0.1"),
+            *("--master-port", port, "--run-time", "1s"),
+            timeout=60,
+        )
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        f"interflex-load: error: the master cannot listen on 127.0.0.1:{port} (port in use?)"
+    ]

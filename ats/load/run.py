@@ -19,6 +19,7 @@ from typing import Any
 import gevent
 import requests
 from locust.env import Environment
+from locust.exception import RPCError
 from locust.html import get_html_report
 from locust.runners import Runner
 
@@ -98,7 +99,11 @@ def run_master(ixit: Ixit, settings: Settings) -> dict[str, Any]:
     """Drive workers (which run the users) and merge their results; the result."""
     check_accounts(ixit)
     env, _ = _environment(ixit)
-    runner = env.create_master_runner(settings.master_bind_host, settings.master_port)
+    try:
+        runner = env.create_master_runner(settings.master_bind_host, settings.master_port)
+    except (SystemExit, RPCError):  # Locust exits when the port is taken
+        where = f"{settings.master_bind_host}:{settings.master_port}"
+        raise ConfigError(f"the master cannot listen on {where} (port in use?)") from None
     ledger = Ledger()
     flushed: set[str] = set()
 
@@ -133,7 +138,10 @@ def run_master(ixit: Ixit, settings: Settings) -> dict[str, Any]:
 def run_worker(ixit: Ixit, master_host: str, master_port: int) -> None:
     """Run the users the master assigns until it says quit."""
     env, outbox = _environment(ixit)
-    runner = env.create_worker_runner(master_host, master_port)
+    try:
+        runner = env.create_worker_runner(master_host, master_port)
+    except (ConnectionError, RPCError):
+        raise ConfigError(f"no master answered at {master_host}:{master_port}") from None
     judge = env.interflex.judge  # type: ignore[attr-defined]
 
     def on_report(client_id: str, data: dict[str, Any]) -> None:
