@@ -64,6 +64,20 @@ def test_conformant_server_passes_with_zero_findings(tmp_path: Path, server: Ref
     assert "InterFlex conformance under load: PASS" in page and "locust" in page.lower()
 
 
+# Options the profile allows at once (reference_server.ALTERNATIVES): a false finding is as bad as a missed one.
+ALLOWED = (
+    "post-empty,delete-200,utc-times,offers-visible-to-all,token-variants,uuid-ids,refresh-revokes-access,"
+    "lists-newest-first,numbers-as-floats,extra-fields,json-charset,validate-before-auth,no-should-headers,plain-errors"
+)
+
+
+def test_allowed_alternatives_give_no_finding(tmp_path: Path) -> None:
+    with ReferenceServer(alternative=ALLOWED.split(",")) as server:
+        code, doc, stdout = _run(tmp_path, server.base_url)
+    assert doc["findings"] == [] and code == 0, stdout
+    assert set(doc["operations"]) >= CORE
+
+
 @pytest.mark.parametrize(
     ("server", "rule"), [("ids-race", "ID-1"), ("lost-writes", "ST-9"), ("overload-503", "ST-7")], indirect=["server"]
 )
