@@ -30,6 +30,7 @@ from interflex.monitor import HttpExchange
 from interflex.profile import ID_FIELDS, OPERATIONS_BY_ID
 
 KEEP = 3  # live objects a user keeps of each kind before it deletes the oldest
+PROBE_SHARE = 0.3  # how often the duplicate-probe task actually re-posts (ST-2)
 FORM = "application/x-www-form-urlencoded"
 _UNANSWERED_S = 20.0  # a DSO user deletes an activation nobody answered after this long
 
@@ -292,12 +293,13 @@ class DsoUser(Participant):
 
     @task(4)
     def activate(self) -> None:
-        """Step 3: O3, then V1 and V2 for the cheapest offer answering one of this user's requests."""
+        """Step 3: O3, then V1 and V2 for the cheapest offer answering one of this user's requests
+        (at most KEEP activations waiting for an answer)."""
         answer = self.resource("O3", traffic.path("O3"))
         if not answer.ok or not isinstance(answer.body, list):
             return
         mine = {r["request_id"] for r in self.requests}
-        chosen = traffic.cheapest(answer.body, mine, self.activated)
+        chosen = traffic.cheapest(answer.body, mine, self.activated) if len(self.activations) < KEEP else None
         agg = chosen.get("entity_id") if chosen else None
         if chosen is None or agg not in {a.entity_id for a in self.ixit.aggregators}:
             return
@@ -333,8 +335,8 @@ class DsoUser(Participant):
 
     @task(1)
     def probe_duplicate(self) -> None:
-        """ST-2: post a stored request of this user again."""
-        if self.requests:
+        """ST-2: now and then, post a stored request of this user again."""
+        if self.requests and random.random() < PROBE_SHARE:
             self.repost("R2", traffic.path("R2", dso=self.dso), self.requests[-1])
 
 
@@ -428,8 +430,8 @@ class AggregatorUser(Participant):
 
     @task(1)
     def probe_duplicate(self) -> None:
-        """ST-2: post a stored offer of this user again."""
-        if self.offers:
+        """ST-2: now and then, post a stored offer of this user again."""
+        if self.offers and random.random() < PROBE_SHARE:
             self.repost("O2", traffic.path("O2", agg=self.agg), next(iter(self.offers.values())))
 
 
