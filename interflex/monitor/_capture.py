@@ -28,17 +28,17 @@ class CaptureError(ToolError):
 
 def _headers(value: object) -> dict[str, str]:
     """Headers as a dict with lower-case names, from a HAR list or a record's mapping."""
-    headers: dict[str, str] = {}
-    if isinstance(value, Mapping):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((h.get("name"), h.get("value")) for h in value if isinstance(h, dict))
+    if isinstance(value, list):
+        pairs = [(h.get("name"), h.get("value")) for h in value if isinstance(h, dict)]
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
     else:
-        return headers
-    for name, text in items:
+        return {}
+    headers: dict[str, str] = {}
+    for name, text in pairs:
         if not isinstance(name, str) or name.startswith(":"):  # HTTP/2 pseudo-headers in browser HARs
             continue
-        key, text = name.lower(), "" if text is None else str(text)
+        key, text = name.lower(), text if isinstance(text, str) else "" if text is None else str(text)
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 
@@ -108,9 +108,9 @@ def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
     return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
 
 
-def exchange_from_har(entry: dict[str, Any], index: int) -> HttpExchange:
+def exchange_from_har(entry: object, index: int) -> HttpExchange:
     """One HAR 1.2 entry as an `HttpExchange`; `ValueError` when it is not an entry."""
-    request, response = entry.get("request"), entry.get("response")
+    request, response = (entry.get("request"), entry.get("response")) if isinstance(entry, dict) else (None, None)
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise ValueError("not a HAR entry (needs request and response objects)")
     method, url = request.get("method"), request.get("url")
@@ -139,20 +139,20 @@ def exchange_from_har(entry: dict[str, Any], index: int) -> HttpExchange:
     )
 
 
-def _read_har(path: Path) -> Iterator[HttpExchange]:
+def _read_har(path: Path, first: int) -> Iterator[HttpExchange]:
     try:
         with path.open("rb") as handle:
             for index, entry in enumerate(har_entries(handle)):
                 try:
-                    yield exchange_from_har(entry, index)
+                    yield exchange_from_har(entry, first + index)
                 except ValueError as exc:
                     raise CaptureError(f"{path}#/log/entries/{index}: {exc}") from None
     except HarStreamError as exc:
         raise CaptureError(f"{path}: not a HAR 1.2 capture: {exc}") from None
 
 
-def _read_lines(path: Path, lines: Iterator[bytes]) -> Iterator[HttpExchange]:
-    index = 0
+def _read_lines(path: Path, lines: Iterator[bytes], first: int) -> Iterator[HttpExchange]:
+    index = first
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -163,6 +163,8 @@ def _read_lines(path: Path, lines: Iterator[bytes]) -> Iterator[HttpExchange]:
             raise CaptureError(f"{path}:{number}: {reason}") from None
         if not isinstance(record, dict):
             raise CaptureError(f"{path}:{number}: not an exchange record (a JSON object)")
+        if "started" not in record:  # no timing: one second per record of this file, in file order
+            record["started"] = float(index - first)
         try:
             yield exchange_from_record(record, index)
         except ValueError as exc:
@@ -170,17 +172,17 @@ def _read_lines(path: Path, lines: Iterator[bytes]) -> Iterator[HttpExchange]:
         index += 1
 
 
-def _read_jsonl(path: Path) -> Iterator[HttpExchange]:
+def _read_jsonl(path: Path, first: int) -> Iterator[HttpExchange]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as handle:
         try:
-            yield from _read_lines(path, iter(handle))
+            yield from _read_lines(path, iter(handle), first)
         except (OSError, EOFError, zlib.error) as exc:  # a damaged gzip stream
             raise CaptureError(f"{path}: cannot read: {exc}") from None
 
 
-def read_capture(path: str | Path) -> Iterator[HttpExchange]:
-    """The exchanges of one capture file, in file order, numbered from 0.
+def read_capture(path: str | Path, *, first_index: int = 0) -> Iterator[HttpExchange]:
+    """The exchanges of one capture file, in file order, numbered from `first_index`.
 
     `.har`: HAR 1.2 (browsers, mitmproxy, Charles); `.jsonl`, `.ndjson`: one evidence record per
     line; `.jsonl.gz`, `.ndjson.gz`: the suite's evidence bundle. Raises `CaptureError`.
@@ -192,9 +194,9 @@ def read_capture(path: str | Path) -> Iterator[HttpExchange]:
     if path.is_dir():
         raise CaptureError(f"{path}: is a directory")
     if name.endswith(".har"):
-        reader = _read_har(path)
+        reader = _read_har(path, first_index)
     elif name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
-        reader = _read_jsonl(path)
+        reader = _read_jsonl(path, first_index)
     else:
         raise CaptureError(f"{path}: unknown capture type (expected .har, .jsonl, .ndjson or .jsonl.gz)")
     try:

@@ -6,13 +6,23 @@ The body and status checks are `interflex.validation`'s (the same functions as
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
 from interflex.monitor._model import CLIENT, ERROR, SERVER, WARNING, MonitorFinding, Platform
-from interflex.monitor._view import View
+from interflex.monitor._view import NOT_JSON, View
+from interflex.profile import ID_FIELDS, Operation
+from interflex.validation import Instant, rfc3339_instant
 from interflex.validation._findings import Finding
-from interflex.validation._har import JSON_TYPE, request_findings, response_findings
+from interflex.validation._har import JSON_TYPE, UNPARSED, request_findings, response_findings
+from interflex.validation._schemas import compiled
 
 _FORM = "application/x-www-form-urlencoded"
-_PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3"})
+_PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3", "PL-4", "PL-6"})
+_REAL_TIME = 1e9  # `started` above this is a Unix time (2001 on), so PL-6 can compare it with deadlines
+_DOCUMENTS = frozenset({"/openapi.yaml", "/openapi.json"})
+PAST_MARGIN = 2.0  # seconds of clock difference between capture and platform tolerated by PL-6
 
 
 def _finding(view: View, severity: str, rule: str, side: str, message: str) -> MonitorFinding:
@@ -23,6 +33,11 @@ def _finding(view: View, severity: str, rule: str, side: str, message: str) -> M
 def _where(view: View) -> str:
     exchange = view.exchange
     return f"{exchange.method} {view.path}"
+
+
+def _parsed(value: Any) -> Any:
+    """A body already parsed, for the shared checks; UNPARSED lets them parse (and explain) it."""
+    return UNPARSED if value is NOT_JSON or value is None else value
 
 
 def _text(body: bytes) -> str:
@@ -50,8 +65,40 @@ def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
     if view.op is None:
         return findings + _unknown_operation(view)
     findings += _request_rules(view, platform)
-    if status is not None and status < 500:
+    if status is not None and status < 500 and not _not_modified(view):
         findings += _response_rules(view)
+    if view.op.id in ("R3", "O3"):
+        findings += _date_filter(view, platform)
+    return findings
+
+
+def _not_modified(view: View) -> bool:
+    """A 304 to a conditional GET (RFC 9110 15.4.5): HTTP caching, outside the profile's status table (D-51)."""
+    headers = view.exchange.request_headers
+    return view.status == 304 and ("if-none-match" in headers or "if-modified-since" in headers)
+
+
+def _date_filter(view: View, platform: Platform) -> list[MonitorFinding]:
+    """CL-3 (`valid_at` percent-encoded) and, where the platform declares `date-filter`, DF-1."""
+    raw = [value for name, _, value in (part.partition("=") for part in view.query.split("&")) if name == "valid_at"]
+    findings = []
+    if any("+" in value or " " in value for value in raw):
+        message = "valid_at is not percent-encoded ('+' in a query value reads as a space)"
+        findings.append(_finding(view, ERROR, "CL-3", CLIENT, message))
+    if not platform.date_filter or not raw or not view.ok:
+        return findings
+    values = [unquote(value) for value in raw]
+    instant = rfc3339_instant(values[0]) if len(values) == 1 else None
+    if instant is None:
+        what = "a repeated" if len(values) > 1 else "an empty" if not values[0] else "a malformed"
+        message = f"answered {view.status} to {what} valid_at; not 400"
+        return [*findings, _finding(view, ERROR, "DF-1", SERVER, message)]
+    body = view.response_json
+    for item in body if isinstance(body, list) else ():
+        deadline = rfc3339_instant(item.get("deadline")) if isinstance(item, dict) else None
+        if deadline is not None and deadline < instant:
+            message = f"lists an object whose deadline {item['deadline']} is before valid_at {values[0]}"
+            return [*findings, _finding(view, ERROR, "DF-1", SERVER, message)]
     return findings
 
 
@@ -60,6 +107,8 @@ def _unknown_operation(view: View) -> list[MonitorFinding]:
     exchange, status = view.exchange, view.status
     if exchange.method == "OPTIONS":  # ST-5: OPTIONS may answer 200/204 with Allow
         return []
+    if exchange.method in ("GET", "HEAD") and view.path in _DOCUMENTS:
+        return []  # D-59: the API's own description, published beside it (the reference server does)
     what = "a path that is not one of section 2" if not view.known_path else "a method section 2 does not list"
     findings = [_finding(view, ERROR, "CL-3", CLIENT, f"{_where(view)}: {what}")]
     if status is not None and 200 <= status < 300:
@@ -106,7 +155,8 @@ def _body_errors(view: View) -> list[Finding]:
     assert op is not None
     if view.exchange.truncated:
         return []
-    problems = request_findings(op, _text(view.exchange.request_body))
+    parsed = UNPARSED if op.request_schema is None else _parsed(view.request_json)
+    problems = request_findings(op, _text(view.exchange.request_body), parsed=parsed)
     return [p for p in problems if p.severity == ERROR]
 
 
@@ -122,7 +172,7 @@ def _post_body_rules(view: View, platform: Platform) -> list[MonitorFinding]:
         if content_type is not None and view.ok:
             message = f"{op.id} body of type {content_type} answered {view.status}, not 415"
             findings.append(_finding(view, ERROR, "ST-3", SERVER, message))
-    problems = _body_errors(view)
+    problems = _body_errors(view) + _plausibility(view)
     if problems:
         findings.append(_finding(view, ERROR, "CL-4", CLIENT, f"{op.id} body {_summary(problems)}"))
     if view.ok and problems:
@@ -137,6 +187,52 @@ def _post_body_rules(view: View, platform: Platform) -> list[MonitorFinding]:
     return findings
 
 
+def _plausibility(view: View) -> list[Finding]:
+    """PL-4 (an offer's entity_id is {agg}) and PL-6 (a deadline not in the past when posted)."""
+    op, body = view.op, view.request_json
+    if op is None or not isinstance(body, dict):
+        return []
+    problems = []
+    agg = view.params.get("agg")
+    if op.id == "O2" and "entity_id" in body and body["entity_id"] != agg:
+        problems.append(
+            Finding(ERROR, "/request/body/entity_id", "PL-4", f"entity_id {body['entity_id']!r} is not {agg!r}")
+        )
+    deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
+    started = view.exchange.started
+    if deadline is not None and started > _REAL_TIME and deadline < _instant_of(started - PAST_MARGIN):
+        problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
+    return problems
+
+
+def _instant_of(seconds: float) -> Instant | None:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return rfc3339_instant(moment.isoformat(timespec="microseconds"))
+
+
+def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, text: str) -> bool:
+    """A fast yes for the common success answers that the shared checks would find nothing in.
+
+    Their only findings besides schema errors are unknown fields and plausibility, which the
+    monitor does not report for answers; anything else takes the full check.
+    """
+    if status not in op.success or method == "HEAD":
+        return False
+    if op.action in ("post", "delete"):
+        return not text.strip()
+    if op.action == "list":
+        if not isinstance(parsed, list) or op.kind is None:
+            return False
+        check = compiled(op.kind).is_valid
+        return all(check(item) for item in parsed)
+    schema = op.response_schema
+    if not isinstance(parsed, dict) or schema is None:
+        return False
+    if op.action == "new_id" and (op.kind is None or ID_FIELDS[op.kind] not in parsed):
+        return False
+    return compiled(schema).is_valid(parsed)
+
+
 def _response_rules(view: View) -> list[MonitorFinding]:
     """Section 5 status table, ST-10 success bodies, ST-8 Error bodies (SHOULD), AU-3."""
     op, exchange, status = view.op, view.exchange, view.status
@@ -145,9 +241,12 @@ def _response_rules(view: View) -> list[MonitorFinding]:
     text = "" if exchange.truncated else _text(exchange.response_body)
     findings = []
     body_problems = []
-    for problem in response_findings(op, exchange.method, status, content_type, text):
-        if problem.severity != ERROR:
-            continue  # unknown fields in responses are tolerated (section 4)
+    parsed = UNPARSED if exchange.truncated else _parsed(view.response_json)
+    if _plainly_fine(op, exchange.method, status, parsed, text):
+        return findings
+    for problem in response_findings(op, exchange.method, status, content_type, text, parsed=parsed):
+        if problem.severity != ERROR or problem.rule.startswith("PL-"):
+            continue  # unknown fields are tolerated (section 4); plausibility is judged where objects are posted
         if problem.rule == "status":
             severity = WARNING if status == 429 else ERROR  # D-51: rate limiting is not in section 5
             findings.append(_finding(view, severity, op.id, SERVER, f"{_where(view)}: {problem.message}"))
