@@ -60,8 +60,7 @@ class Judge:
             op = OPERATIONS_BY_ID.get(op_id)
             if op is not None and op.action == "list" and exchange.status in op.success:
                 self._judge_list(op_id, exchange, listed)
-                exchange = dataclasses.replace(exchange, truncated=True)
-            elif op is not None and op.action == "post":
+            if op is not None and op.action in ("list", "post") and not exchange.truncated:
                 exchange = dataclasses.replace(exchange, truncated=True)
             heapq.heappush(self._done, (exchange.started, ticket, exchange))
         while self._running and self._running[0][1] in self._ended:
