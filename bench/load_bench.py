@@ -2,10 +2,10 @@
 
 The reference server runs in its own process (uvicorn, one worker, no access log, in-memory
 SQLite); interflex-load runs in another (local mode, one process) for each user count. Printed per
-step: the target's throughput, the generator's CPU share while its users ran (of one core), the
-server's CPU share, and the generator's CPU per request, which gives the request rate one
-generator core can drive. The generator is not the bottleneck as long as its share stays well
-under 100 % while the server's is near 100 %, and its per-core ceiling is above the rate asked for.
+step: the target's throughput, the generator's and the server's CPU share while the users ran (of
+one core each), and the CPU each spends per request. The generator is not the bottleneck while it
+spends less per request than the server (each on its own core, the server saturates first) and
+its per-core ceiling (1 s / its CPU per request) is above the rate asked for.
 
     .venv/bin/python bench/load_bench.py [--users 10,25,50] [--seconds 10]
 """
@@ -82,6 +82,7 @@ def step(port: int, server_pid: int, users: int, seconds: float, workdir: Path) 
         "generator_cpu_percent": generator,
         "server_cpu_percent": round(100 * server_cpu, 1),  # while the users ran
         "generator_us_per_request": round(per_request_us),
+        "server_us_per_request": round(server_cpu * 1e6 / max(total["rps"], 1)),
         "generator_ceiling_rps": round(1e6 / per_request_us) if per_request_us else 0,
         "findings": len(doc["findings"]),
     }
@@ -105,7 +106,8 @@ def main() -> None:
             raise SystemExit("load_bench: the reference server did not start")
         port = int(line[len(READY) :])
         print(f"machine: {os.cpu_count()} cores (load from elsewhere on it shows in these numbers)")
-        header = "users    rps  p50 ms  p99 ms  generator CPU %  server CPU %  generator us/req  ceiling rps/core"
+        header = "users    rps  p50 ms  p99 ms  generator CPU %  server CPU %  generator us/req  server us/req  "
+        header += "generator ceiling rps/core"
         print(header)
         with tempfile.TemporaryDirectory() as tmp:
             for users in (int(u) for u in args.users.split(",")):
@@ -113,7 +115,8 @@ def main() -> None:
                 print(
                     f"{row['users']:>5} {row['rps']:>6.0f} {row['p50_ms']:>7} {row['p99_ms']:>7} "
                     f"{row['generator_cpu_percent']:>16.1f} {row['server_cpu_percent']:>13.1f} "
-                    f"{row['generator_us_per_request']:>17} {row['generator_ceiling_rps']:>17}"
+                    f"{row['generator_us_per_request']:>17} {row['server_us_per_request']:>14} "
+                    f"{row['generator_ceiling_rps']:>26}"
                     + (f"  ({row['findings']} findings!)" if row["findings"] else ""),
                     flush=True,
                 )
