@@ -7,18 +7,28 @@ interflex-load always runs as a subprocess (it imports Locust, which monkey-patc
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from reference_server import ReferenceServer
+from reference_server.server import bind_socket, make_context, uvicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = [sys.executable, "-m", "ats.load.cli"]
@@ -158,3 +168,61 @@ def test_busy_master_port_is_one_line_and_exit_2(tmp_path: Path, server: Referen
     assert done.returncode == 2 and done.stderr.strip().splitlines() == [
         f"interflex-load: error: the master cannot listen on 127.0.0.1:{port} (port in use?)"
     ]
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (cryptography, no openssl needed)."""
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The reference server behind TLS (uvicorn's own), with the CA file that verifies it."""
+
+    cert, key = _self_signed(tmp_path)
+    context = make_context(":memory:", None, 3600, None)
+    config = uvicorn_config(context, access_log=False)
+    config.ssl_certfile, config.ssl_keyfile = str(cert), str(key)
+    sock = bind_socket("127.0.0.1", 0)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"https://127.0.0.1:{sock.getsockname()[1]}/interflex/api/v1", cert
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        context.store.close()
+
+
+def test_tls_target_verified_with_the_ixit_ca(tmp_path: Path, tls_server: tuple[str, Path]) -> None:
+    url, ca = tls_server
+    code, doc, stdout = _run(tmp_path, url, users=3, tls={"verify": str(ca)})
+    assert code == 0 and doc["findings"] == [] and doc["total"]["requests"] > 20, stdout
+    unverified = _load("--ixit", _ixit(tmp_path, url), "--run-time", "1s", timeout=60)  # default CAs: refused
+    assert unverified.returncode == 2 and "cannot log in" in unverified.stderr
