@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from interflex.samples import sample
 from reference_server import FAULTS, ReferenceServer
-from reference_server.demo import DemoClient, sample
+from reference_server.demo import DemoClient
 
 LOAD_FAULTS = sorted(name for name, fault in FAULTS.items() if fault.shows_under == "load")
 REQUEST_IDS = "/dsos/dso1/flexibilityRequests/requestId"

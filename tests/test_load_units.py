@@ -26,9 +26,10 @@ from ats.load.reconcile import Target, clean_up, reconcile
 from interflex.errors import ConfigError
 from interflex.ixit import default_ixit, parse_ixit
 from interflex.monitor import HttpExchange, platform_from_ixit
+from interflex.samples import sample
 from interflex.validation import validate
 from reference_server import ReferenceServer
-from reference_server.demo import DemoClient, sample
+from reference_server.demo import DemoClient
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST_MODULES = {"run.py", "users.py"}  # the only modules of ats/load that may import locust or gevent
@@ -180,9 +181,11 @@ def test_section_8_bodies_are_valid_and_plausible() -> None:
     assert chosen is not None and chosen["flexible_power"] > 0
     assert chosen["flex_price"] == min(o["flex_price"] for o in offers if o["flexible_power"] > 0)
     assert traffic.cheapest(offers, {"r-2"}, set()) is None
-    activation = traffic.activation("a-1", chosen)
-    messages = [request, *offers, activation, traffic.answer("ack_id", "k-1", activation)]
-    messages.append(traffic.answer("nack_id", "n-1", activation))
+    activation = traffic.activation(ixit, "a-1", chosen)
+    assert traffic.answerable(activation)
+    messages = [request, *offers, activation, traffic.answer(ixit, "ack", "k-1", activation)]
+    messages.append(traffic.answer(ixit, "nack", "n-1", activation))
+    assert messages[-1]["nack_id"] == "n-1" and messages[-2]["activation_id"] == "a-1"
     assert [f for m in messages for f in validate(m) if f.severity == "error"] == []
 
 

@@ -307,7 +307,7 @@ class DsoUser(Participant):
         activation_id = self.new_id("V1")
         if activation_id is None:
             return
-        body = traffic.activation(activation_id, chosen)
+        body = traffic.activation(self.ixit, activation_id, chosen)
         collection = traffic.path("V2", dso=self.dso, agg=agg)
         gone = traffic.path("V4", dso=self.dso, agg=agg, activationId=activation_id)
         if self.post("V2", collection, body, collection, gone):
@@ -407,7 +407,7 @@ class AggregatorUser(Participant):
         for activated in listed:
             if activated["activation_id"] in self.answers or activated.get("offer_id") not in self.offers:
                 continue
-            if not all(key in activated for key in (*traffic.ANSWER_FIELDS, "flexible_power")):
+            if not traffic.answerable(activated):
                 continue
             kind = "nack" if random.random() < 0.1 else "ack"
             getter, poster, deleter, word = (
@@ -416,7 +416,7 @@ class AggregatorUser(Participant):
             answer_id = self.new_id(getter)
             if answer_id is None:
                 return
-            body = traffic.answer(f"{kind}_id", answer_id, activated)
+            body = traffic.answer(self.ixit, kind, answer_id, activated)
             collection = traffic.path(poster, agg=self.agg)
             gone = traffic.path(deleter, agg=self.agg, **{word: answer_id})
             if self.post(poster, collection, body, collection, gone):
