@@ -114,9 +114,14 @@ class Judge:
 
 
 def _general(finding: MonitorFinding) -> str:
-    """The message with concrete paths replaced by the operation's template: one group per kind of finding."""
+    """The message with concrete paths replaced by the operation's template and quoted values by `"..."`
+    (those with a digit: ids, times): one group per kind of finding (the examples keep the values)."""
     pattern = _TEMPLATES.get(finding.operation or "")
-    return pattern[0].sub(pattern[1], finding.message) if pattern else finding.message
+    message = pattern[0].sub(pattern[1], finding.message) if pattern else finding.message
+    return _QUOTED.sub('"..."', message)
+
+
+_QUOTED = re.compile(r""""[^"]*\d[^"]*"|'[^']*\d[^']*'""")  # quoted values with a digit: ids, times, numbers
 
 
 _TEMPLATES = {

@@ -54,7 +54,8 @@ class Target:
                 "client_secret": self.ixit.client_secret,
             }
             answer = self.session.post(self.ixit.target_url + "/authentication/token", data=form, timeout=TIMEOUT_S)
-            token = answer.json().get("access_token") if answer.status_code == 200 else None
+            body = answer.json() if answer.status_code == 200 else None
+            token = body.get("access_token") if isinstance(body, dict) else None
             if not isinstance(token, str):
                 raise requests.RequestException(f"A1 for {account.username!r} answered {answer.status_code}")
             self._tokens[account.username] = token
@@ -99,13 +100,10 @@ def read_list(target: Target, path: str, findings: FindingLog) -> list[dict[str,
     if not isinstance(items, list):
         findings.add("ST-10", op_id, "the list is not a JSON array", where)
         return None
-    kept = []
     for item in items:
         if any(f.severity == "error" and not f.rule.startswith("PL-") for f in validate(item, kind)):
             findings.add("ST-10", op_id, f"a listed object is not a valid {kind}", f"{where}: {json.dumps(item)[:160]}")
-        elif isinstance(item, dict):
-            kept.append(item)
-    return kept
+    return [item for item in items if isinstance(item, dict)]  # invalid ones too: ST-9 compares them as well
 
 
 def reconcile(target: Target, ledger: Ledger) -> None:
@@ -125,7 +123,8 @@ def reconcile(target: Target, ledger: Ledger) -> None:
             continue
         op_id = _op_of_list(path)
         kind = _LISTS[op_id]
-        listed = {item.get(ID_FIELDS[kind]): item for item in items}
+        field = ID_FIELDS[kind]
+        listed = {item[field]: item for item in items if isinstance(item.get(field), str)}
         for written in by_path.get(path, []):
             found = listed.get(written.id)
             example = f"GET {path}: {kind} id {written.id!r}"

@@ -9,6 +9,7 @@ reports (`report_to_master`) and a final flush the master asks for (custom messa
 from __future__ import annotations
 
 import logging
+import re
 import resource
 import time
 from collections.abc import Callable
@@ -69,11 +70,18 @@ def check_accounts(ixit: Ixit) -> None:
         for account in (ixit.dso, *ixit.aggregators):
             target.token(account)
     except requests.RequestException as exc:
-        raise ConfigError(f"cannot log in at {ixit.target_url} before the load: {exc}") from None
+        raise ConfigError(f"cannot log in at {ixit.target_url} before the load: {_reason(exc)}") from None
     except ValueError:
         raise ConfigError(f"cannot log in at {ixit.target_url}: A1 did not answer JSON") from None
     finally:
         target.close()
+
+
+def _reason(exc: Exception) -> str:
+    """The gist of a requests error ("[Errno 111] Connection refused", a TLS failure, ...), one short line."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+|certificate verify failed[^'\")]*|Read timed out", text)
+    return found.group(0) if found else text[:200]
 
 
 def run_local(ixit: Ixit, settings: Settings) -> dict[str, Any]:

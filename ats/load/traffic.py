@@ -33,7 +33,7 @@ def request(ixit: Ixit, request_id: str) -> dict[str, Any]:
 
 def offer(ixit: Ixit, offer_id: str, entity_id: str, answered: dict[str, Any]) -> dict[str, Any]:
     """An aggregator's FlexibilityOffer answering `answered` (step 2); one in ten offers nothing (power 0)."""
-    power = 0 if random.random() < 0.1 else min(float(answered.get("flexible_power") or 10), 100.0)
+    power = 0 if random.random() < 0.1 else min(_number(answered.get("flexible_power")), 100.0)
     return _samples(ixit, entity_id).build(
         "offer",
         offer_id=offer_id,
@@ -60,6 +60,7 @@ def cheapest(offers: list[Any], request_ids: set[str], taken: set[str]) -> dict[
         o
         for o in offers
         if isinstance(o, dict)
+        and all(isinstance(o.get(key), str) for key in ("offer_id", "request_id", "entity_id"))
         and o.get("request_id") in request_ids
         and o.get("offer_id") not in taken
         and _positive(o.get("flexible_power"))

@@ -405,9 +405,9 @@ class AggregatorUser(Participant):
                 op_id, word = ("K4", "ackId") if kind == "ack" else ("N4", "nackId")
                 self.delete(op_id, _KINDS[kind], answer_id, traffic.path(op_id, agg=self.agg, **{word: answer_id}))
         for activated in listed:
-            if activated["activation_id"] in self.answers or activated.get("offer_id") not in self.offers:
-                continue
-            if not traffic.answerable(activated):
+            offer_id = activated.get("offer_id")
+            mine = isinstance(offer_id, str) and offer_id in self.offers
+            if not mine or activated["activation_id"] in self.answers or not traffic.answerable(activated):
                 continue
             kind = "nack" if random.random() < 0.1 else "ack"
             getter, poster, deleter, word = (
