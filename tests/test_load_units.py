@@ -189,6 +189,20 @@ def test_section_8_bodies_are_valid_and_plausible() -> None:
     assert [f for m in messages for f in validate(m) if f.severity == "error"] == []
 
 
+def test_odd_target_data_never_breaks_a_user() -> None:
+    ixit = default_ixit()
+    odd = [
+        None,
+        [],
+        {"offer_id": ["o"], "request_id": "r-1"},
+        {**traffic.offer(ixit, "o-1", "agg1", {"request_id": "r-1"})},
+    ]
+    odd[3].update(entity_id={"not": "a string"}, flexible_power=50)
+    assert traffic.cheapest(odd, {"r-1"}, set()) is None
+    offer = traffic.offer(ixit, "o-2", "agg1", {"request_id": "r-1", "flexible_power": "lots"})
+    assert [f for f in validate(offer) if f.severity == "error"] == []
+
+
 # command line pieces, IXIT capacity, result ------------------------------------------------------
 
 
