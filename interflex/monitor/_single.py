@@ -156,7 +156,8 @@ def _body_errors(view: View) -> list[Finding]:
     if view.exchange.truncated:
         return []
     parsed = UNPARSED if op.request_schema is None else _parsed(view.request_json)
-    problems = request_findings(op, _text(view.exchange.request_body), parsed=parsed)
+    text = _text(view.exchange.request_body) if parsed is UNPARSED else ""  # a parsed body is not read again
+    problems = request_findings(op, text, parsed=parsed)
     return [p for p in problems if p.severity == ERROR]
 
 
@@ -200,17 +201,21 @@ def _plausibility(view: View) -> list[Finding]:
         )
     deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
     started = view.exchange.started
-    if deadline is not None and started > _REAL_TIME and deadline < _instant_of(started - PAST_MARGIN):
+    now = _instant_of(started - PAST_MARGIN) if started > _REAL_TIME else None
+    if deadline is not None and now is not None and deadline < now:
         problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
     return problems
 
 
 def _instant_of(seconds: float) -> Instant | None:
-    moment = datetime.fromtimestamp(seconds, UTC)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # beyond the years datetime can hold
+        return None
     return rfc3339_instant(moment.isoformat(timespec="microseconds"))
 
 
-def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, text: str) -> bool:
+def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, empty: bool) -> bool:
     """A fast yes for the common success answers that the shared checks would find nothing in.
 
     Their only findings besides schema errors are unknown fields and plausibility, which the
@@ -219,7 +224,7 @@ def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, text: st
     if status not in op.success or method == "HEAD":
         return False
     if op.action in ("post", "delete"):
-        return not text.strip()
+        return empty
     if op.action == "list":
         if not isinstance(parsed, list) or op.kind is None:
             return False
@@ -238,12 +243,12 @@ def _response_rules(view: View) -> list[MonitorFinding]:
     op, exchange, status = view.op, view.exchange, view.status
     assert op is not None and status is not None
     content_type = exchange.response_headers.get("content-type", "")
-    text = "" if exchange.truncated else _text(exchange.response_body)
-    findings = []
+    findings: list[MonitorFinding] = []
     body_problems = []
     parsed = UNPARSED if exchange.truncated else _parsed(view.response_json)
-    if _plainly_fine(op, exchange.method, status, parsed, text):
+    if _plainly_fine(op, exchange.method, status, parsed, not exchange.response_body.strip()):
         return findings
+    text = "" if exchange.truncated else _text(exchange.response_body)
     for problem in response_findings(op, exchange.method, status, content_type, text, parsed=parsed):
         if problem.severity != ERROR or problem.rule.startswith("PL-"):
             continue  # unknown fields are tolerated (section 4); plausibility is judged where objects are posted
