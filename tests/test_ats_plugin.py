@@ -122,7 +122,7 @@ def test_plugin_is_inert_in_other_runs(pytester: pytest.Pytester) -> None:
     result = _run(pytester, "-v")
     out = _output(result)
     assert result.ret == 0
-    assert "InterFlex conformance" not in out and "(Server:" not in out
+    assert "InterFlex conformance" not in out and "(Server:" not in out and "interflex-ats:" not in out
 
 
 def test_pyargs_collects_only_the_cases(pytester: pytest.Pytester) -> None:
