@@ -48,6 +48,7 @@ _CASE = pytest.StashKey[Case]()
 _API = pytest.StashKey[Api]()
 _HINT = pytest.StashKey[bool]()
 TEARDOWN_RECORD = "ats-teardown"  # user_properties name of the record of a failed teardown
+EVIDENCE_SECTION = "interflex-ats evidence"  # report section holding a finding's exchanges as text
 
 ATS_DIR = Path(ats.__file__).resolve().parent
 CASES_DIR = ATS_DIR / "cases"
@@ -476,11 +477,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             _path, lineno, _ = item.location
             report.outcome = "skipped"
             report.longrepr = (str(item.path), (lineno or 0) + 1, header)
-            report.sections.append(("interflex-ats evidence", evidence))
+            report.sections.append((EVIDENCE_SECTION, evidence))
         elif isinstance(exc, Failure) or (exc is not None and any(isinstance(e, Failure) for e in _leaves(exc))):
             report.longrepr = f"{header}\n\nHTTP exchanges of {case.id}:\n{evidence}"
         else:
-            report.sections.append(("interflex-ats evidence", f"{header}\n\n{evidence}"))
+            report.sections.append((EVIDENCE_SECTION, f"{header}\n\n{evidence}"))
     return report
 
 
