@@ -2,9 +2,10 @@
 
 Thin glue: options, markers, fixtures, verdict records (contract C4) and the terminal summary.
 The plugin is inert unless the run's arguments point at the test cases (`pytest --pyargs ats`,
-`interflex-ats`, a path inside `ats/cases`, or `--target-url`/`--ixit` without test paths). On the controller it validates options and the
-IXIT up front, starts the bundled reference server when no target is given (once per run, shared
-by pytest-xdist workers), probes the target and logs in every IXIT account once (pre-flight); workers record verdicts, the controller merges them.
+`interflex-ats`, a path inside `ats/cases`, or `--target-url`/`--ixit` without test paths). On the
+controller it validates options and the IXIT up front, starts the bundled reference server when no
+target is given (once per run, shared by pytest-xdist workers), probes the target and logs in every
+IXIT account once (pre-flight); workers record verdicts, the controller merges them.
 """
 
 from __future__ import annotations
