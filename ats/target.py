@@ -77,6 +77,8 @@ def preflight(ixit: Ixit, timeout: float) -> list[str]:
                 ex = api.login(role, check=False)
             except (Inconclusive, Failure):
                 continue
+            if ex.truncated or ex.error:  # no complete answer
+                continue
             body = _json_object(ex.body)
             if ex.status == 200 and isinstance(body.get("access_token"), str) and body["access_token"]:
                 continue
