@@ -1,4 +1,4 @@
-"""Read the CLI's inputs: JSON files (a message or an array), JSON Lines and HAR 1.2 captures.
+"""Read the CLI's inputs: JSON files (a message or an array), JSON Lines, HAR 1.2 captures, standard input.
 
 Every problem becomes an `InputError` with one line naming the file (and line or entry);
 nothing here raises anything else for bad input.
