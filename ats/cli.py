@@ -23,6 +23,7 @@ examples:
   interflex-ats --ixit ixit.yaml --cert-report reports/certificate    # certificate.html + results.json
 
 Every pytest option works as well (-k, -x, -n N with pytest-xdist, --junitxml ...); see `pytest --help`.
+`pytest --target-url URL --ixit FILE [pytest options]` without test paths is the same run.
 Documentation: docs/user-guide.md
 """
 
