@@ -26,6 +26,20 @@ from interflex.profile import CONFORMANCE_CLASSES
 
 FORMAT = "interflex-ats-results/1"
 EVIDENCE_VERDICTS = (FAIL, INCONCLUSIVE)
+# The keys of an exchange in results.json (C4); the bundle's records have more.
+EXCHANGE_KEYS = frozenset(
+    [
+        "method",
+        "url",
+        "status",
+        "request_headers",
+        "request_body",
+        "response_headers",
+        "response_body",
+        "elapsed_ms",
+        "error",
+    ]
+)
 PACKAGES = (
     "interflex-ats",
     "pytest",
@@ -139,23 +153,29 @@ def _headers(headers: Mapping[str, Any] | None, secrets: list[str]) -> dict[str,
     return {str(k): redact(str(v), secrets) for k, v in (headers or {}).items()}
 
 
+def redact_exchange(ex: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """An exchange record redacted for a report (URL user-info, every secret); other keys kept as they are."""
+    result = dict(ex)
+    result.update(
+        method=str(ex.get("method") or ""),
+        url=redact(_public_url(str(ex.get("url") or "")), secrets),
+        status=ex.get("status") if isinstance(ex.get("status"), int) else None,
+        request_headers=_headers(ex.get("request_headers"), secrets),
+        request_body=redact(str(ex.get("request_body") or ""), secrets),
+        response_headers=_headers(ex.get("response_headers"), secrets),
+        response_body=redact(str(ex.get("response_body") or ""), secrets),
+        elapsed_ms=float(ex.get("elapsed_ms") or 0.0),
+        error=redact(str(ex["error"]), secrets) if ex.get("error") else None,
+    )
+    return result
+
+
 def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     """The evidence of one FAIL/INCONCLUSIVE record: node id, verdict, reason, cause, redacted exchanges."""
-    exchanges = []
-    for ex in rec.get("exchanges") or []:
-        exchanges.append(
-            {
-                "method": str(ex.get("method") or ""),
-                "url": redact(_public_url(str(ex.get("url") or "")), secrets),
-                "status": ex.get("status") if isinstance(ex.get("status"), int) else None,
-                "request_headers": _headers(ex.get("request_headers"), secrets),
-                "request_body": redact(str(ex.get("request_body") or ""), secrets),
-                "response_headers": _headers(ex.get("response_headers"), secrets),
-                "response_body": redact(str(ex.get("response_body") or ""), secrets),
-                "elapsed_ms": float(ex.get("elapsed_ms") or 0.0),
-                "error": redact(str(ex["error"]), secrets) if ex.get("error") else None,
-            }
-        )
+    keys = EXCHANGE_KEYS
+    exchanges = [
+        {k: v for k, v in redact_exchange(ex, secrets).items() if k in keys} for ex in rec.get("exchanges") or []
+    ]
     return {
         "nodeid": str(rec.get("nodeid") or ""),
         "verdict": rec["verdict"],

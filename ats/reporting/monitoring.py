@@ -1,0 +1,62 @@
+"""Monitor findings of a run (issue 10, item 3): the protocol monitor judges the evidence bundle again.
+
+Every exchange of the bundle goes through `interflex.monitor.Monitor` (the platform from the IXIT).
+A finding is shown as a *monitor finding* of the run only when the test cases did not already
+report it (decision D-85):
+
+- client-side findings are left out: the suite's client breaks client rules on purpose (missing
+  tokens, malformed bodies, forbidden calls) to see how the server answers;
+- findings on exchanges made by a test case that FAILed (or was WAIVED) are left out: that case's
+  FAIL already reports what went wrong in them.
+
+Monitor findings never change a verdict. `verify --regrade` applies the same rule with the
+installed monitor and lists the findings the results did not report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ats.evidence import read_bundle
+from interflex.monitor import CLIENT, Monitor, Platform, exchange_from_record
+
+
+def _judged(records: Iterator[dict[str, Any]], monitor: Monitor, cases: list[str]) -> Iterator[Any]:
+    for index, record in enumerate(records):
+        cases.append(str(record.get("case") or ""))
+        yield from monitor.feed(exchange_from_record(record, index))
+    yield from monitor.finish()
+
+
+def judge_bundle(
+    bundle: Path, platform: Platform, reported_cases: Collection[str], *, complete: bool = False
+) -> dict[str, Any]:
+    """The monitor's findings on a bundle that the run did not report (JSON-ready `monitor` object).
+
+    `reported_cases`: the case ids whose FAIL (or WAIVED) verdict already reports their exchanges.
+    `ValueError` when the bundle cannot be read.
+    """
+    cases: list[str] = []
+    shown: list[dict[str, Any]] = []
+    client = reported = 0
+    for finding in _judged(read_bundle(bundle), Monitor(platform, complete=complete), cases):
+        case = cases[finding.exchange] if 0 <= finding.exchange < len(cases) else ""
+        if finding.side == CLIENT:
+            client += 1
+        elif case in reported_cases:
+            reported += 1
+        else:
+            shown.append({**finding.as_dict(), "case": case or None})
+    return {
+        "complete": complete,
+        "exchanges": len(cases),
+        "findings": shown,
+        "left_out": {"client": client, "reported": reported},
+    }
+
+
+def finding_key(finding: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two findings the same for `verify --regrade`: rule, side and exchange."""
+    return (finding.get("rule"), finding.get("side"), finding.get("exchange"))
