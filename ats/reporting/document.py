@@ -185,9 +185,9 @@ def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     }
 
 
-def _cases(records: list[Mapping[str, Any]], secrets: list[str]) -> list[dict[str, Any]]:
+def _cases(records: list[Mapping[str, Any]], secrets: list[str], waived: Sequence[str]) -> list[dict[str, Any]]:
     order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
-    aggregated = aggregate_cases(records)
+    aggregated = aggregate_cases(records, waived=waived)
     evidence: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         if rec["verdict"] in EVIDENCE_VERDICTS:
@@ -217,18 +217,20 @@ def results_document(
     records: Iterable[Mapping[str, Any]],
     *,
     env: Mapping[str, Any] | None = None,
+    waivers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The results document of a run (layout: `schemas/results.schema.json`, `docs/reports.md`).
 
     `info` is the run's `RunInfo`, `summary` its `ats.verdicts.summarize` result, `records` the C4
-    verdict records; `env` defaults to `environment()` (digests, Python and package versions).
+    verdict records; `env` defaults to `environment()` (digests, Python and package versions);
+    `waivers` are the waiver statuses of the run (`ats.waivers.waiver_statuses`).
     """
     records = list(records)
     secrets = [s for s in (info.secrets or []) if s]
     env = dict(env if env is not None else environment())
     finished = info.finished or datetime.now(UTC).isoformat(timespec="seconds")
     start, end = parse_utc(info.started), parse_utc(finished)
-    cases = _cases(records, secrets)
+    cases = _cases(records, secrets, summary.waived)
     totals = dict.fromkeys(VERDICTS, 0)
     for case in cases:
         totals[case["verdict"]] += 1
@@ -272,6 +274,7 @@ def results_document(
             for name, cls in summary.classes.items()
         ],
         "cases": cases,
+        "waivers": [dict(w) for w in waivers],
         "reproduce": {
             "command": shlex.join(argv),
             "argv": argv,
