@@ -139,20 +139,20 @@ def exchange_from_har(entry: dict[str, Any], index: int) -> HttpExchange:
     )
 
 
-def _read_har(path: Path) -> Iterator[HttpExchange]:
+def _read_har(path: Path, first: int) -> Iterator[HttpExchange]:
     try:
         with path.open("rb") as handle:
             for index, entry in enumerate(har_entries(handle)):
                 try:
-                    yield exchange_from_har(entry, index)
+                    yield exchange_from_har(entry, first + index)
                 except ValueError as exc:
                     raise CaptureError(f"{path}#/log/entries/{index}: {exc}") from None
     except HarStreamError as exc:
         raise CaptureError(f"{path}: not a HAR 1.2 capture: {exc}") from None
 
 
-def _read_lines(path: Path, lines: Iterator[bytes]) -> Iterator[HttpExchange]:
-    index = 0
+def _read_lines(path: Path, lines: Iterator[bytes], first: int) -> Iterator[HttpExchange]:
+    index = first
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -170,17 +170,17 @@ def _read_lines(path: Path, lines: Iterator[bytes]) -> Iterator[HttpExchange]:
         index += 1
 
 
-def _read_jsonl(path: Path) -> Iterator[HttpExchange]:
+def _read_jsonl(path: Path, first: int) -> Iterator[HttpExchange]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as handle:
         try:
-            yield from _read_lines(path, iter(handle))
+            yield from _read_lines(path, iter(handle), first)
         except (OSError, EOFError, zlib.error) as exc:  # a damaged gzip stream
             raise CaptureError(f"{path}: cannot read: {exc}") from None
 
 
-def read_capture(path: str | Path) -> Iterator[HttpExchange]:
-    """The exchanges of one capture file, in file order, numbered from 0.
+def read_capture(path: str | Path, *, first_index: int = 0) -> Iterator[HttpExchange]:
+    """The exchanges of one capture file, in file order, numbered from `first_index`.
 
     `.har`: HAR 1.2 (browsers, mitmproxy, Charles); `.jsonl`, `.ndjson`: one evidence record per
     line; `.jsonl.gz`, `.ndjson.gz`: the suite's evidence bundle. Raises `CaptureError`.
@@ -192,9 +192,9 @@ def read_capture(path: str | Path) -> Iterator[HttpExchange]:
     if path.is_dir():
         raise CaptureError(f"{path}: is a directory")
     if name.endswith(".har"):
-        reader = _read_har(path)
+        reader = _read_har(path, first_index)
     elif name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
-        reader = _read_jsonl(path)
+        reader = _read_jsonl(path, first_index)
     else:
         raise CaptureError(f"{path}: unknown capture type (expected .har, .jsonl, .ndjson or .jsonl.gz)")
     try:

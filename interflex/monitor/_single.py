@@ -6,13 +6,19 @@ The body and status checks are `interflex.validation`'s (the same functions as
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
 from interflex.monitor._model import CLIENT, ERROR, SERVER, WARNING, MonitorFinding, Platform
 from interflex.monitor._view import View
+from interflex.validation import Instant, rfc3339_instant
 from interflex.validation._findings import Finding
 from interflex.validation._har import JSON_TYPE, request_findings, response_findings
 
 _FORM = "application/x-www-form-urlencoded"
-_PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3"})
+_PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3", "PL-4", "PL-6"})
+_REAL_TIME = 1e9  # `started` above this is a Unix time (2001 on), so PL-6 can compare it with deadlines
+PAST_MARGIN = 2.0  # seconds of clock difference between capture and platform tolerated by PL-6
 
 
 def _finding(view: View, severity: str, rule: str, side: str, message: str) -> MonitorFinding:
@@ -52,6 +58,32 @@ def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
     findings += _request_rules(view, platform)
     if status is not None and status < 500:
         findings += _response_rules(view)
+    if view.op.id in ("R3", "O3"):
+        findings += _date_filter(view, platform)
+    return findings
+
+
+def _date_filter(view: View, platform: Platform) -> list[MonitorFinding]:
+    """CL-3 (`valid_at` percent-encoded) and, where the platform declares `date-filter`, DF-1."""
+    raw = [value for name, _, value in (part.partition("=") for part in view.query.split("&")) if name == "valid_at"]
+    findings = []
+    if any("+" in value or " " in value for value in raw):
+        message = "valid_at is not percent-encoded ('+' in a query value reads as a space)"
+        findings.append(_finding(view, ERROR, "CL-3", CLIENT, message))
+    if not platform.date_filter or not raw or not view.ok:
+        return findings
+    values = [unquote(value) for value in raw]
+    instant = rfc3339_instant(values[0]) if len(values) == 1 else None
+    if instant is None:
+        what = "a repeated" if len(values) > 1 else "an empty" if not values[0] else "a malformed"
+        message = f"answered {view.status} to {what} valid_at; not 400"
+        return [*findings, _finding(view, ERROR, "DF-1", SERVER, message)]
+    body = view.response_json
+    for item in body if isinstance(body, list) else ():
+        deadline = rfc3339_instant(item.get("deadline")) if isinstance(item, dict) else None
+        if deadline is not None and deadline < instant:
+            message = f"lists an object whose deadline {item['deadline']} is before valid_at {values[0]}"
+            return [*findings, _finding(view, ERROR, "DF-1", SERVER, message)]
     return findings
 
 
@@ -122,7 +154,7 @@ def _post_body_rules(view: View, platform: Platform) -> list[MonitorFinding]:
         if content_type is not None and view.ok:
             message = f"{op.id} body of type {content_type} answered {view.status}, not 415"
             findings.append(_finding(view, ERROR, "ST-3", SERVER, message))
-    problems = _body_errors(view)
+    problems = _body_errors(view) + _plausibility(view)
     if problems:
         findings.append(_finding(view, ERROR, "CL-4", CLIENT, f"{op.id} body {_summary(problems)}"))
     if view.ok and problems:
@@ -135,6 +167,29 @@ def _post_body_rules(view: View, platform: Platform) -> list[MonitorFinding]:
                 message = f"{op.id} accepted ({view.status}) an implausible body: {problem.message}"
                 findings.append(_finding(view, ERROR, problem.rule, SERVER, message))
     return findings
+
+
+def _plausibility(view: View) -> list[Finding]:
+    """PL-4 (an offer's entity_id is {agg}) and PL-6 (a deadline not in the past when posted)."""
+    op, body = view.op, view.request_json
+    if op is None or not isinstance(body, dict):
+        return []
+    problems = []
+    agg = view.params.get("agg")
+    if op.id == "O2" and "entity_id" in body and body["entity_id"] != agg:
+        problems.append(
+            Finding(ERROR, "/request/body/entity_id", "PL-4", f"entity_id {body['entity_id']!r} is not {agg!r}")
+        )
+    deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
+    started = view.exchange.started
+    if deadline is not None and started > _REAL_TIME and deadline < _instant_of(started - PAST_MARGIN):
+        problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
+    return problems
+
+
+def _instant_of(seconds: float) -> Instant | None:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return rfc3339_instant(moment.isoformat(timespec="microseconds"))
 
 
 def _response_rules(view: View) -> list[MonitorFinding]:
