@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ats.evidence import read_bundle
-from interflex.monitor import CLIENT, Monitor, Platform, exchange_from_record
+from interflex.monitor import CLIENT, Monitor, Participant, Platform, exchange_from_record
 
 
 def _judged(records: Iterator[dict[str, Any]], monitor: Monitor, cases: list[str]) -> Iterator[Any]:
@@ -51,6 +51,7 @@ def judge_bundle(
             shown.append({**finding.as_dict(), "case": case or None})
     return {
         "complete": complete,
+        "platform": platform_dict(platform),
         "exchanges": len(cases),
         "findings": shown,
         "left_out": {"client": client, "reported": reported},
@@ -60,3 +61,25 @@ def judge_bundle(
 def finding_key(finding: Mapping[str, Any]) -> tuple[Any, ...]:
     """What makes two findings the same for `verify --regrade`: rule, side and exchange."""
     return (finding.get("rule"), finding.get("side"), finding.get("exchange"))
+
+
+def platform_dict(platform: Platform) -> dict[str, Any]:
+    """What the monitor was told about the platform (no secrets), so `verify --regrade` can tell it again."""
+    return {
+        "participants": [
+            {"username": p.username, "role": p.role, "entity_id": p.entity_id} for p in platform.participants
+        ],
+        "plausibility": platform.plausibility,
+        "date_filter": platform.date_filter,
+    }
+
+
+def platform_from_dict(data: Mapping[str, Any]) -> Platform:
+    """The inverse of `platform_dict`; `ValueError` when malformed."""
+    try:
+        participants = tuple(
+            Participant(str(p["username"]), str(p["role"]), str(p["entity_id"])) for p in data["participants"]
+        )
+        return Platform(participants, bool(data["plausibility"]), bool(data["date_filter"]))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"monitor.platform of results.json is malformed: {exc}") from None
