@@ -65,6 +65,7 @@ class RunState:
     expected: dict[str, str] | None = None  # test case id -> class of the suite; None: the bundled catalog
     waivers: list[Waiver] = field(default_factory=list)
     ixit: Ixit | None = field(default=None, repr=False)
+    monitor: dict[str, Any] | None = None  # the monitor findings on the evidence bundle (ats.reporting.monitoring)
 
     def day(self) -> date:
         """The UTC date the run started: the day waivers are judged by."""

@@ -190,6 +190,7 @@ class EvidenceCollector:
         try:
             platform = platform_from_ixit(self.state.ixit)
             self.judged["monitor"] = judge_bundle(self.folder / BUNDLE, platform, failed, complete=self.in_process)
+            self.state.monitor = self.judged["monitor"]
         except Exception as exc:  # a monitor error never costs the run its certificate
             self.problems.append(f"the protocol monitor could not judge the evidence: {type(exc).__name__}: {exc}")
 
