@@ -95,6 +95,8 @@ def load_waivers(path: str | Path, known_cases: Collection[str]) -> list[Waiver]
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise ConfigError(f"waivers file {str(path)!r} is not valid YAML{where}") from None
+    except ValueError as exc:  # PyYAML reads 2027-13-01 as a date and fails
+        raise ConfigError(f"waivers file {str(path)!r}: {exc}; expires must be a date YYYY-MM-DD") from None
     return parse_waivers(data, known_cases, str(path))
 
 
