@@ -14,6 +14,7 @@ from ats.reporting.svg import class_chart
 from ats.verdicts import FAIL, INCONCLUSIVE, PASSING, VERDICTS, WAIVED
 
 SHOWN_EXCHANGES = 10  # the last N exchanges of a failing test are printed; all are in results.json
+_NO_FINDING = "<p>None: every test case passed or was not applicable.</p>"
 SHOWN_BODY = 4096  # characters of each body printed; the full (64 KiB capped) body is in results.json
 
 _CSS = """
@@ -330,7 +331,7 @@ passes; CONFORMANT WITH WAIVERS when the only failures are covered by approved, 
 {_waivers(doc)}
 
 <h2>Findings: every FAIL, WAIVED and INCONCLUSIVE</h2>
-{"".join(_finding(c, waiver_of.get(c["id"])) for c in findings) or "<p>None: every test case passed or was N/A.</p>"}
+{"".join(_finding(c, waiver_of.get(c["id"])) for c in findings) or _NO_FINDING}
 
 <h2>Monitor findings</h2>
 {_monitor(doc)}
