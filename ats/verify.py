@@ -232,6 +232,8 @@ def run(folder: Path, key: Any = None, pinned: str | None = None, with_regrade: 
             found = regrade(folder, doc)
         except ValueError as exc:
             checks.fail("regrade", str(exc))
+        except Exception as exc:  # a judging error of the installed monitor is reported, never a traceback
+            checks.fail("regrade", f"the monitor could not judge the bundle: {type(exc).__name__}: {exc}")
         else:
             seconds = time.monotonic() - started
             for f in found:

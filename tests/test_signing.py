@@ -63,6 +63,18 @@ def test_an_encrypted_key_needs_its_passphrase(tmp_path: Path, monkeypatch: pyte
         load_signing_key(tmp_path / "k")
 
 
+def test_keygen_encrypts_with_the_passphrase_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(PASSPHRASE_ENV, "correct horse")
+    assert cli_main(["keygen", "--out", str(tmp_path / "k"), "--encrypt"]) == 0
+    assert "encrypted" in capsys.readouterr().out and b"ENCRYPTED" in (tmp_path / "k").read_bytes()
+    assert load_signing_key(tmp_path / "k") is not None
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    with pytest.raises(ConfigError, match=f"is encrypted: set {PASSPHRASE_ENV} or run from a terminal"):
+        load_signing_key(tmp_path / "k")
+
+
 def test_a_key_of_another_kind_is_refused(tmp_path: Path) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())

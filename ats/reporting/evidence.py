@@ -12,6 +12,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -57,16 +58,13 @@ class EvidenceSpool:
         """Merge the spooled records by `started` into a gzip JSON Lines file at `path`."""
         for handle in self._files.values():
             handle.flush()
-        sources = [(self.folder / Path(h.name).name).open(encoding="utf-8") for h in self._files.values()]
         count = 0
-        try:
+        with ExitStack() as stack:
+            sources = [stack.enter_context(Path(h.name).open(encoding="utf-8")) for h in self._files.values()]
             with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
                 for line in heapq.merge(*sources, key=_started):
                     out.write(line.encode("utf-8"))
                     count += 1
-        finally:
-            for source in sources:
-                source.close()
         return BundleInfo(path.name, sha256_file(path), count, path.stat().st_size)
 
     def close(self) -> None:
