@@ -71,13 +71,22 @@ class ClientRules:
         exchange = view.exchange
         findings = []
         token = view.token
-        if token and token != "***" and hash((token, exchange.method, exchange.url)) in self.unauthorized:
+        if (
+            self.unauthorized
+            and token
+            and token != "***"
+            and hash((token, exchange.method, exchange.url)) in self.unauthorized
+        ):
             message = "repeated a request that answered 401 with the same token, without getting a new one first"
             findings.append(self._finding(view, ERROR, "CL-2", message))
         key = self._post_key(view, client)
         if key is not None:
             findings += self._post(view, key)
-        refused = self.refused.get(hash((client, exchange.method, exchange.url, exchange.request_body)))
+        refused = (
+            self.refused.get(hash((client, exchange.method, exchange.url, exchange.request_body)))
+            if self.refused and exchange.method == "POST"
+            else None
+        )
         if refused is not None:
             message = f"repeated unchanged a POST that answered {refused} (a 4xx is never repeated unchanged)"
             findings.append(self._finding(view, ERROR, "CL-6", message))

@@ -236,7 +236,7 @@ class ObjectRules:
                 if other_kind == kind and other == body_id:
                     continue
                 states = self._states(view, other_kind, other)
-                if states and all(isinstance(s, Stored) and s.path == path for s in states):
+                if states and all(isinstance(s, Stored) and _same_party(kind, s.path, path) for s in states):
                     message = f"a second {what} {value!r} (the first is {other!r}); exactly one is posted"
                     return [self._finding(view, ERROR, "CL-8", CLIENT, message)]
         return []
@@ -309,7 +309,7 @@ class ObjectRules:
 
     def _expected(self, view: View, kind: str, path: Any, who: Participant | None, listed: dict[str, Any]) -> list[str]:
         """Ids that every possible state puts in this list and that it lacks."""
-        query = parse_qsl(view.query, keep_blank_values=True)
+        query = parse_qsl(view.query, keep_blank_values=True) if view.query else []
         if any(name != "valid_at" for name, _ in query) or len(query) > 1:
             return []
         valid_at = rfc3339_instant(query[0][1]) if query else None
@@ -331,6 +331,11 @@ class ObjectRules:
             if states and all(_belongs(s, path, valid_at) for s in states):
                 missing.append(object_id)
         return missing
+
+
+def _same_party(kind: str, path: Any, other: Any) -> bool:
+    """Whether two objects were posted by the same party: the DSO for activations, else the same path."""
+    return path[0] == other[0] if kind == _V else path == other
 
 
 def _belongs(state: Stored | str, path: Any, valid_at: Any) -> bool:

@@ -41,28 +41,28 @@ def _normal(name: str, value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """An object as posted: the path key it lives under and its known fields, normalized."""
+    """An object as posted: the path key it lives under and its known fields."""
 
     path: Any
-    values: tuple[tuple[str, Any], ...]
-    raw: dict[str, Any]  # the known fields as posted (for PL-5, PL-7, CL-8 and messages)
+    raw: dict[str, Any]  # the known fields as posted (for ST-9, PL-5, PL-7, CL-8 and messages)
 
     def differences(self, listed: dict[str, Any]) -> list[str]:
         """Field-for-field differences of a listed copy (fields only in the list are ignored)."""
         found = []
-        for name, value in self.values:
+        for name, value in self.raw.items():
             if name not in listed:
-                found.append(f"{name} missing (posted {self.raw[name]!r})")
-            elif _normal(name, listed[name]) != value:
-                found.append(f"{name}: posted {self.raw[name]!r}, listed {listed[name]!r}")
+                found.append(f"{name} missing (posted {value!r})")
+                continue
+            other = listed[name]
+            if (other != value or type(other) is not type(value)) and _normal(name, other) != _normal(name, value):
+                found.append(f"{name}: posted {value!r}, listed {other!r}")
         return found
 
 
 def stored(kind: str, path: Any, body: dict[str, Any]) -> Stored:
     """The `Stored` form of a posted body of `kind`."""
     known = fields(kind)
-    raw = {name: value for name, value in body.items() if name in known}
-    return Stored(path, tuple(sorted((name, _normal(name, value)) for name, value in raw.items())), raw)
+    return Stored(path, {name: value for name, value in body.items() if name in known})
 
 
 @dataclass(slots=True)
