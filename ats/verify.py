@@ -193,9 +193,10 @@ def regrade(folder: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
         from interflex.monitor import Platform
 
         platform = Platform()
-    reported_cases = {c["id"] for c in doc.get("cases") or [] if c.get("verdict") in (FAIL, WAIVED)}
+    failed = [c for c in doc.get("cases") or [] if c.get("verdict") in (FAIL, WAIVED)]
+    cases, rules = {c["id"] for c in failed}, {r for c in failed for r in c.get("references") or []}
     known = {finding_key(f) for f in monitor.get("findings") or []}
-    judged = judge_bundle(folder / BUNDLE, platform, reported_cases, complete=bool(monitor.get("complete")))
+    judged = judge_bundle(folder / BUNDLE, platform, cases, rules, complete=bool(monitor.get("complete")))
     return [f for f in judged["findings"] if finding_key(f) not in known]
 
 

@@ -7,7 +7,10 @@ report it (decision D-85):
 - client-side findings are left out: the suite's client breaks client rules on purpose (missing
   tokens, malformed bodies, forbidden calls) to see how the server answers;
 - findings on exchanges made by a test case that FAILed (or was WAIVED) are left out: that case's
-  FAIL already reports what went wrong in them.
+  FAIL already reports what went wrong in them;
+- findings of a rule that a FAILed (or WAIVED) test case cites in its references are left out: the
+  run already reports that the target breaks that rule (e.g. the ST-2 breach a recommended case
+  happens to provoke when IFX-REQ-003 [ST-2] failed).
 
 Monitor findings never change a verdict. `verify --regrade` applies the same rule with the
 installed monitor and lists the findings the results did not report.
@@ -31,12 +34,17 @@ def _judged(records: Iterator[dict[str, Any]], monitor: Monitor, cases: list[str
 
 
 def judge_bundle(
-    bundle: Path, platform: Platform, reported_cases: Collection[str], *, complete: bool = False
+    bundle: Path,
+    platform: Platform,
+    reported_cases: Collection[str],
+    reported_rules: Collection[str] = (),
+    *,
+    complete: bool = False,
 ) -> dict[str, Any]:
     """The monitor's findings on a bundle that the run did not report (JSON-ready `monitor` object).
 
-    `reported_cases`: the case ids whose FAIL (or WAIVED) verdict already reports their exchanges.
-    `ValueError` when the bundle cannot be read.
+    `reported_cases`: the case ids whose FAIL (or WAIVED) verdict already reports their exchanges;
+    `reported_rules`: the references of those cases. `ValueError` when the bundle cannot be read.
     """
     cases: list[str] = []
     shown: list[dict[str, Any]] = []
@@ -45,7 +53,7 @@ def judge_bundle(
         case = cases[finding.exchange] if 0 <= finding.exchange < len(cases) else ""
         if finding.side == CLIENT:
             client += 1
-        elif case in reported_cases:
+        elif case in reported_cases or finding.rule in reported_rules:
             reported += 1
         else:
             shown.append({**finding.as_dict(), "case": case or None})

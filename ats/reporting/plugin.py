@@ -184,12 +184,14 @@ class EvidenceCollector:
             self.problems.append(f"cannot write the evidence bundle {self.folder / BUNDLE}: {exc.strerror or exc}")
             return
         self.judged["evidence"] = bundle.as_dict()
-        failed = {case for case, c in aggregate_cases(self.state.records).items() if c["verdict"] == FAIL}
+        failed = [c for c in aggregate_cases(self.state.records).values() if c["verdict"] == FAIL]
+        cases, rules = {c["case"] for c in failed}, {r for c in failed for r in c["references"]}
         if self.state.ixit is None:
             return
         try:
             platform = platform_from_ixit(self.state.ixit)
-            self.judged["monitor"] = judge_bundle(self.folder / BUNDLE, platform, failed, complete=self.in_process)
+            bundle = self.folder / BUNDLE
+            self.judged["monitor"] = judge_bundle(bundle, platform, cases, rules, complete=self.in_process)
             self.state.monitor = self.judged["monitor"]
         except Exception as exc:  # a monitor error never costs the run its certificate
             self.problems.append(f"the protocol monitor could not judge the evidence: {type(exc).__name__}: {exc}")
