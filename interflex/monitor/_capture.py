@@ -11,6 +11,7 @@ import base64
 import binascii
 import gzip
 import json
+import math
 import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -48,7 +49,8 @@ def _body(text: object) -> bytes:
 
 
 def _number(value: object, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if number else default  # type: ignore[arg-type]
 
 
 def exchange_from_record(record: dict[str, Any], index: int) -> HttpExchange:
@@ -163,6 +165,8 @@ def _read_lines(path: Path, lines: Iterator[bytes], first: int) -> Iterator[Http
             raise CaptureError(f"{path}:{number}: {reason}") from None
         if not isinstance(record, dict):
             raise CaptureError(f"{path}:{number}: not an exchange record (a JSON object)")
+        if "started" not in record:  # no timing: one second per record of this file, in file order
+            record["started"] = float(index - first)
         try:
             yield exchange_from_record(record, index)
         except ValueError as exc:

@@ -21,6 +21,7 @@ from interflex.validation._schemas import compiled
 _FORM = "application/x-www-form-urlencoded"
 _PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3", "PL-4", "PL-6"})
 _REAL_TIME = 1e9  # `started` above this is a Unix time (2001 on), so PL-6 can compare it with deadlines
+_DOCUMENTS = frozenset({"/openapi.yaml", "/openapi.json"})
 PAST_MARGIN = 2.0  # seconds of clock difference between capture and platform tolerated by PL-6
 
 
@@ -64,11 +65,17 @@ def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
     if view.op is None:
         return findings + _unknown_operation(view)
     findings += _request_rules(view, platform)
-    if status is not None and status < 500:
+    if status is not None and status < 500 and not _not_modified(view):
         findings += _response_rules(view)
     if view.op.id in ("R3", "O3"):
         findings += _date_filter(view, platform)
     return findings
+
+
+def _not_modified(view: View) -> bool:
+    """A 304 to a conditional GET (RFC 9110 15.4.5): HTTP caching, outside the profile's status table (D-51)."""
+    headers = view.exchange.request_headers
+    return view.status == 304 and ("if-none-match" in headers or "if-modified-since" in headers)
 
 
 def _date_filter(view: View, platform: Platform) -> list[MonitorFinding]:
@@ -100,6 +107,8 @@ def _unknown_operation(view: View) -> list[MonitorFinding]:
     exchange, status = view.exchange, view.status
     if exchange.method == "OPTIONS":  # ST-5: OPTIONS may answer 200/204 with Allow
         return []
+    if exchange.method in ("GET", "HEAD") and view.path in _DOCUMENTS:
+        return []  # D-59: the API's own description, published beside it (the reference server does)
     what = "a path that is not one of section 2" if not view.known_path else "a method section 2 does not list"
     findings = [_finding(view, ERROR, "CL-3", CLIENT, f"{_where(view)}: {what}")]
     if status is not None and 200 <= status < 300:
@@ -147,7 +156,8 @@ def _body_errors(view: View) -> list[Finding]:
     if view.exchange.truncated:
         return []
     parsed = UNPARSED if op.request_schema is None else _parsed(view.request_json)
-    problems = request_findings(op, _text(view.exchange.request_body), parsed=parsed)
+    text = _text(view.exchange.request_body) if parsed is UNPARSED else ""  # a parsed body is not read again
+    problems = request_findings(op, text, parsed=parsed)
     return [p for p in problems if p.severity == ERROR]
 
 
@@ -191,17 +201,21 @@ def _plausibility(view: View) -> list[Finding]:
         )
     deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
     started = view.exchange.started
-    if deadline is not None and started > _REAL_TIME and deadline < _instant_of(started - PAST_MARGIN):
+    now = _instant_of(started - PAST_MARGIN) if started > _REAL_TIME else None
+    if deadline is not None and now is not None and deadline < now:
         problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
     return problems
 
 
 def _instant_of(seconds: float) -> Instant | None:
-    moment = datetime.fromtimestamp(seconds, UTC)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # beyond the years datetime can hold
+        return None
     return rfc3339_instant(moment.isoformat(timespec="microseconds"))
 
 
-def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, text: str) -> bool:
+def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, empty: bool) -> bool:
     """A fast yes for the common success answers that the shared checks would find nothing in.
 
     Their only findings besides schema errors are unknown fields and plausibility, which the
@@ -210,7 +224,7 @@ def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, text: st
     if status not in op.success or method == "HEAD":
         return False
     if op.action in ("post", "delete"):
-        return not text.strip()
+        return empty
     if op.action == "list":
         if not isinstance(parsed, list) or op.kind is None:
             return False
@@ -229,12 +243,12 @@ def _response_rules(view: View) -> list[MonitorFinding]:
     op, exchange, status = view.op, view.exchange, view.status
     assert op is not None and status is not None
     content_type = exchange.response_headers.get("content-type", "")
-    text = "" if exchange.truncated else _text(exchange.response_body)
-    findings = []
+    findings: list[MonitorFinding] = []
     body_problems = []
     parsed = UNPARSED if exchange.truncated else _parsed(view.response_json)
-    if _plainly_fine(op, exchange.method, status, parsed, text):
+    if _plainly_fine(op, exchange.method, status, parsed, not exchange.response_body.strip()):
         return findings
+    text = "" if exchange.truncated else _text(exchange.response_body)
     for problem in response_findings(op, exchange.method, status, content_type, text, parsed=parsed):
         if problem.severity != ERROR or problem.rule.startswith("PL-"):
             continue  # unknown fields are tolerated (section 4); plausibility is judged where objects are posted

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from interflex.profile import ID_FIELDS
 from interflex.validation._datetime import rfc3339_instant
 from interflex.validation._schemas import fields
 
@@ -166,6 +165,13 @@ class Store:
                 if not ids:
                     del index[index_key]  # type: ignore[arg-type]
 
+    def deleted(self, kind: str, object_id: str) -> bool:
+        """Whether the capture shows a DELETE of the object (remembered or forgotten)."""
+        history = self.objects.get((kind, object_id))
+        if history is None:
+            return hash((kind, object_id)) in self.gone
+        return not history.initial or any(e.value is None for e in history.events)
+
     def ids_under(self, kind: str, path: Any) -> set[str]:
         """Ids of `kind` with a POST under `path` that are not forgotten."""
         return self.by_path.get((kind, path), set())
@@ -173,9 +179,6 @@ class Store:
     def referring(self, kind: str, name: str, value: Any) -> list[str]:
         """Ids of `kind` whose posted `name` field equals `value` (and that are not forgotten)."""
         return list(self.refs.get((kind, name, value), ()))
-
-    def __len__(self) -> int:
-        return len(self.objects)
 
 
 # Fields that other rules look objects up by (PL-5, PL-7, CL-8).
@@ -185,4 +188,3 @@ _REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
     "FlexibilityActivationAck": ("offer_id", "activation_id"),
     "FlexibilityActivationNack": ("offer_id", "activation_id"),
 }
-assert set(_REFERENCE_FIELDS) <= set(ID_FIELDS)

@@ -192,13 +192,13 @@ def response_findings(
     elif 400 <= status < 500 and JSON_TYPE.match(content_type):
         body, problems = _json_body(text, "/response/body", parsed)
         findings += problems or _prefixed(validate(body, "Error", strict), "/response/body")
-        if op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
+        if status != 413 and op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
             findings += _oauth_error_code(body["error"])
     return findings
 
 
 def _oauth_error_code(code: object) -> list[Finding]:
-    """AU-3: A1/A2 failures carry one of the OAuth error codes of RFC 6749 section 5.2."""
+    """AU-3: A1/A2 failures (but a 413 for an oversized body, D-10) carry an OAuth error code."""
     if code in OAUTH_ERRORS:
         return []
     listed = ", ".join(sorted(OAUTH_ERRORS))
