@@ -7,6 +7,8 @@ import textwrap
 
 USAGE = """\
 usage: interflex-ats [--target-url URL --ixit FILE] [suite options] [pytest options]
+       interflex-ats keygen --out KEY                 # Ed25519 key pair that signs reports (--sign-key)
+       interflex-ats verify DIR [--public-key PUB | --fingerprint HEX] [--regrade]   # check a report
 
 Runs the InterFlex conformance suite: `pytest --pyargs ats` plus every argument given.
 Without --target-url/--ixit it starts the bundled reference server in-process and tests it
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help"):
         print(usage())
         return 0
+    if args and args[0] in ("keygen", "verify"):  # subcommands: ats.keys, ats.verify
+        from ats import keys, verify
+
+        return (keys.main if args[0] == "keygen" else verify.main)(args[1:])
     import pytest
 
     return int(pytest.main(["--pyargs", "ats", *args]))

@@ -24,17 +24,19 @@ import pytest
 import ats
 from ats.catalog import Case, catalog, class_marker
 from ats.errors import ConfigError
+from ats.evidence import MAIN, evidence_records
+from ats.evidence import PROPERTY as EVIDENCE_PROPERTY
 from ats.ixit import Ixit, default_ixit, load_ixit
 from ats.recorder import format_evidence
 from ats.run import RunInfo, RunState, utc_now
 from ats.session import Api, Context
 from ats.target import preflight, probe, resolve_ixit, selected_alternatives, selected_classes, start_reference_server
 from ats.verdicts import (
-    CONFORMANT,
     FAIL,
     INCONCLUSIVE,
     NA,
     PASS,
+    PASSING,
     VERDICTS,
     Failure,
     Inconclusive,
@@ -227,7 +229,7 @@ def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, An
         reference_fault=fault,
         classes=classes,
     )
-    state = RunState(info=info)
+    state = RunState(info=info, ixit=ixit)
     config.stash[RUN_KEY] = state
     controller = _Controller(state)
     config.pluginmanager.register(controller, "interflex-ats-controller")
@@ -439,6 +441,11 @@ def classify_teardown(exc: BaseException | None) -> tuple[str, str, str | None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     case = item.stash.get(_CASE, None)
+    api = item.stash.get(_API, None)
+    if call.when == "teardown" and case and api and item.config.getoption("ats_cert_report", None):
+        worker = item.config.workerinput["workerid"] if hasattr(item.config, "workerinput") else MAIN
+        records = evidence_records(api, case.id, item.nodeid, worker)  # to the bundle (ats.evidence)
+        report.user_properties = [*report.user_properties, (EVIDENCE_PROPERTY, records)]
     teardown = call.when == "teardown" and report.failed
     decisive = call.when == "call" or (call.when == "setup" and not report.passed)
     if case is None or not (decisive or teardown):
@@ -448,7 +455,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
         skipped_reason = str(exc.msg if hasattr(exc, "msg") else exc)
     verdict, reason, cause = classify_teardown(exc) if teardown else classify(exc, report.passed, skipped_reason)
-    api = item.stash.get(_API, None)
     exchanges = api.records() if api is not None else []
     secrets = api.ctx.secrets if api is not None else []
     if reason:
@@ -543,7 +549,7 @@ class _Controller:
         if session.config.option.ats_records:
             write_records(self.state, session.config.option.ats_records)
         if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            conformant = self.state.summary().overall == CONFORMANT
+            conformant = self.state.summary().overall in PASSING
             session.exitstatus = pytest.ExitCode.OK if conformant else pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -561,7 +567,7 @@ class _Controller:
             tr.write_line(f"only the classes {', '.join(self.state.info.classes)} were selected (--ats-class)")
         for line in summary_notes(summary):
             tr.write_line(line, red=True, bold=True)
-        conformant = summary.overall == CONFORMANT
+        conformant = summary.overall in PASSING
         tr.write_sep("=", f"overall verdict: {summary.overall}", green=conformant, red=not conformant, bold=True)
 
 

@@ -26,6 +26,20 @@ from interflex.profile import CONFORMANCE_CLASSES
 
 FORMAT = "interflex-ats-results/1"
 EVIDENCE_VERDICTS = (FAIL, INCONCLUSIVE)
+# The keys of an exchange in results.json (C4); the bundle's records have more.
+EXCHANGE_KEYS = frozenset(
+    [
+        "method",
+        "url",
+        "status",
+        "request_headers",
+        "request_body",
+        "response_headers",
+        "response_body",
+        "elapsed_ms",
+        "error",
+    ]
+)
 PACKAGES = (
     "interflex-ats",
     "pytest",
@@ -139,23 +153,29 @@ def _headers(headers: Mapping[str, Any] | None, secrets: list[str]) -> dict[str,
     return {str(k): redact(str(v), secrets) for k, v in (headers or {}).items()}
 
 
+def redact_exchange(ex: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """An exchange record redacted for a report (URL user-info, every secret); other keys kept as they are."""
+    result = dict(ex)
+    result.update(
+        method=str(ex.get("method") or ""),
+        url=redact(_public_url(str(ex.get("url") or "")), secrets),
+        status=ex.get("status") if isinstance(ex.get("status"), int) else None,
+        request_headers=_headers(ex.get("request_headers"), secrets),
+        request_body=redact(str(ex.get("request_body") or ""), secrets),
+        response_headers=_headers(ex.get("response_headers"), secrets),
+        response_body=redact(str(ex.get("response_body") or ""), secrets),
+        elapsed_ms=float(ex.get("elapsed_ms") or 0.0),
+        error=redact(str(ex["error"]), secrets) if ex.get("error") else None,
+    )
+    return result
+
+
 def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     """The evidence of one FAIL/INCONCLUSIVE record: node id, verdict, reason, cause, redacted exchanges."""
-    exchanges = []
-    for ex in rec.get("exchanges") or []:
-        exchanges.append(
-            {
-                "method": str(ex.get("method") or ""),
-                "url": redact(_public_url(str(ex.get("url") or "")), secrets),
-                "status": ex.get("status") if isinstance(ex.get("status"), int) else None,
-                "request_headers": _headers(ex.get("request_headers"), secrets),
-                "request_body": redact(str(ex.get("request_body") or ""), secrets),
-                "response_headers": _headers(ex.get("response_headers"), secrets),
-                "response_body": redact(str(ex.get("response_body") or ""), secrets),
-                "elapsed_ms": float(ex.get("elapsed_ms") or 0.0),
-                "error": redact(str(ex["error"]), secrets) if ex.get("error") else None,
-            }
-        )
+    keys = EXCHANGE_KEYS
+    exchanges = [
+        {k: v for k, v in redact_exchange(ex, secrets).items() if k in keys} for ex in rec.get("exchanges") or []
+    ]
     return {
         "nodeid": str(rec.get("nodeid") or ""),
         "verdict": rec["verdict"],
@@ -165,9 +185,9 @@ def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     }
 
 
-def _cases(records: list[Mapping[str, Any]], secrets: list[str]) -> list[dict[str, Any]]:
+def _cases(records: list[Mapping[str, Any]], secrets: list[str], waived: Sequence[str]) -> list[dict[str, Any]]:
     order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
-    aggregated = aggregate_cases(records)
+    aggregated = aggregate_cases(records, waived=waived)
     evidence: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         if rec["verdict"] in EVIDENCE_VERDICTS:
@@ -197,18 +217,20 @@ def results_document(
     records: Iterable[Mapping[str, Any]],
     *,
     env: Mapping[str, Any] | None = None,
+    waivers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The results document of a run (layout: `schemas/results.schema.json`, `docs/reports.md`).
 
     `info` is the run's `RunInfo`, `summary` its `ats.verdicts.summarize` result, `records` the C4
-    verdict records; `env` defaults to `environment()` (digests, Python and package versions).
+    verdict records; `env` defaults to `environment()` (digests, Python and package versions);
+    `waivers` are the waiver statuses of the run (`ats.waivers.waiver_statuses`).
     """
     records = list(records)
     secrets = [s for s in (info.secrets or []) if s]
     env = dict(env if env is not None else environment())
     finished = info.finished or datetime.now(UTC).isoformat(timespec="seconds")
     start, end = parse_utc(info.started), parse_utc(finished)
-    cases = _cases(records, secrets)
+    cases = _cases(records, secrets, summary.waived)
     totals = dict.fromkeys(VERDICTS, 0)
     for case in cases:
         totals[case["verdict"]] += 1
@@ -252,6 +274,7 @@ def results_document(
             for name, cls in summary.classes.items()
         ],
         "cases": cases,
+        "waivers": [dict(w) for w in waivers],
         "reproduce": {
             "command": shlex.join(argv),
             "argv": argv,
