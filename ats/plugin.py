@@ -131,8 +131,10 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from ats.client.options import OPTIONS as CLIENT_OPTIONS
+
     group = parser.getgroup("interflex-ats", "InterFlex conformance suite")
-    for name, kwargs in OPTIONS:
+    for name, kwargs in [*OPTIONS, *CLIENT_OPTIONS]:
         group.addoption(name, dest=name.lstrip("-").replace("-", "_"), **kwargs)
 
 
@@ -167,6 +169,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{class_marker(name)}: test case of conformance class {name}")
     active = is_ats_run(config) and not config.option.help
     config.stash[_ACTIVE] = active
+    if active and (config.option.client_ixit or config.option.client_manual):
+        if not config.option.client_ixit:
+            raise pytest.UsageError("--client-manual needs --client-ixit FILE (the client's role and entity)")
+        from ats.client.plugin import configure as configure_client_run
+
+        config.stash[_ACTIVE] = False  # the server suite's hooks stay inert; ats.client.plugin takes over
+        configure_client_run(config)
+        return
     if not active:
         return
     _load_hypothesis_profile(config.option.ats_examples)
