@@ -125,6 +125,9 @@ def aggregator_answers(judge: ScenarioJudge) -> list[str]:
     offer_id and activation_id are the activation's (CL-8, P-04, PL-7)."""
     k = judge.knowledge
     if not k.activations:
+        offers = judge.stored_of(_OFFER)
+        if offers and all(isinstance(s.body, dict) and s.body.get("flexible_power") == 0 for s in offers):
+            return []  # it offered 0 kW (finding 002): nothing to activate, nothing to answer
         return ["the harness DSO activated no offer of the client (no offer with flexible_power > 0 was stored)"]
     problems = []
     if not _read(judge, "V3", agg=judge.user.entity_id):

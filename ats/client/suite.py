@@ -25,11 +25,16 @@ Problem = tuple[str, str, list[int]]  # (scenario, message, exchange indexes)
 class ClientRun:
     """The scenarios of one client run and their judges; thread-safe lazy start."""
 
-    def __init__(self, ixit: ClientIxit, *, jobs: int = 8, manual: Waiter | None = None) -> None:
+    def __init__(
+        self, ixit: ClientIxit, *, jobs: int = 8, manual: Waiter | None = None, only: Iterable[str] | None = None
+    ) -> None:
+        """`only`: run just these scenarios (short names, e.g. "503"; the project's own tests use it: cases
+        then judge only what ran); the suite always runs every scenario of the role."""
         self.ixit = ixit
         self.jobs = jobs
         self.manual = manual
-        self.scenarios = scenarios_for(ixit.role)
+        chosen = None if only is None else {f"{ixit.role}-{name}" for name in only}
+        self.scenarios = [s for s in scenarios_for(ixit.role) if chosen is None or s.name in chosen]
         self._results: dict[str, ScenarioResult] | None = None
         self._judges: dict[str, ScenarioJudge] = {}
         self._lock = threading.Lock()
@@ -72,10 +77,11 @@ class ClientRun:
         import pytest
 
         if role is not None and role != self.ixit.role:
-            pytest.skip(f"N/A: this test case applies to {role} clients; the client under test is a {self.ixit.role}")
+            pytest.skip(f"N/A: this test case applies to {role} clients; the client under test is a {self.ixit.role} client")
         results = self.results
-        goal_in = [f"{self.ixit.role}-{g}" for g in goal_in]
+        goal_in = [name for g in goal_in if (name := f"{self.ixit.role}-{g}") in results]
         names = [f"{self.ixit.role}-{s}" for s in scenarios] if scenarios is not None else list(results)
+        names = [name for name in names if name in results]
         for name in {*names, *goal_in}:
             if results[name].harness_failed:
                 raise Inconclusive(f"scenario {name}: {results[name].error}", "environment")
@@ -176,3 +182,26 @@ class Case:
     def expect(self, **kwargs: Any) -> None:
         """See `ClientRun.expect`."""
         self.run.expect(evidence=self.keep, **kwargs)
+
+
+def case_verdicts(run: ClientRun) -> dict[str, tuple[str, str | None]]:
+    """Every client test case's verdict and reason, without pytest's runner (the project's own tests and
+    `python -m ats.docs` use it); the same expectations as `ats/client/cases`."""
+    import pytest
+
+    from ats.client.expectations import EXPECTATIONS
+    from ats.verdicts import FAIL, INCONCLUSIVE, NA, PASS
+
+    verdicts: dict[str, tuple[str, str | None]] = {}
+    for case_id, expectations in EXPECTATIONS.items():
+        try:
+            for kwargs in expectations:
+                run.expect(**kwargs)
+            verdicts[case_id] = (PASS, None)
+        except Failure as exc:
+            verdicts[case_id] = (FAIL, str(exc))
+        except Inconclusive as exc:
+            verdicts[case_id] = (INCONCLUSIVE, exc.reason)
+        except pytest.skip.Exception as exc:
+            verdicts[case_id] = (NA, str(exc.msg))
+    return verdicts
