@@ -28,10 +28,19 @@ EXPECTATIONS: dict[str, tuple[dict[str, Any], ...]] = {
     "IFX-CL-RES-003": ({"checks": ("repeat-4xx",)}, {"scenarios": ("400",), "verify": goals.posted}),
     "IFX-CL-RES-004": ({"goal_in": ALTERNATIVES},),
     "IFX-CL-NEG-001": ({"role": "dso", "scenarios": DSO_PLAIN, "verify": goals.dso_request},),
-    "IFX-CL-NEG-002": ({"role": "dso", "scenarios": DSO_PLAIN, "verify": goals.dso_activations},),
+    "IFX-CL-NEG-002": (
+        {"role": "dso", "scenarios": DSO_PLAIN, "verify": goals.dso_activations},
+        {"role": "dso", "checks": ("neg-activate",)},
+    ),
     "IFX-CL-NEG-003": ({"role": "dso", "scenarios": DSO_PLAIN, "verify": goals.dso_answers_read},),
-    "IFX-CL-NEG-004": ({"role": "aggregator", "scenarios": AGGREGATOR_PLAIN, "verify": goals.aggregator_offers},),
-    "IFX-CL-NEG-005": ({"role": "aggregator", "scenarios": AGGREGATOR_PLAIN, "verify": goals.aggregator_answers},),
+    "IFX-CL-NEG-004": (
+        {"role": "aggregator", "scenarios": AGGREGATOR_PLAIN, "verify": goals.aggregator_offers},
+        {"role": "aggregator", "checks": ("neg-offer",)},
+    ),
+    "IFX-CL-NEG-005": (
+        {"role": "aggregator", "scenarios": AGGREGATOR_PLAIN, "verify": goals.aggregator_answers},
+        {"role": "aggregator", "checks": ("neg-answer",)},
+    ),
     "IFX-CL-REC-001": ({"checks": ("polling",)},),
     "IFX-CL-REC-002": ({"checks": ("valid-at",)},),
     "IFX-CL-REC-003": ({"checks": ("tries",)},),

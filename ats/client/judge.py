@@ -144,8 +144,8 @@ class ScenarioJudge:
             *self._repetitions(),
             *self._polling(),
         ]
-        seen = {(f.rule, f.exchange) for f in own}
-        return own + [f for f in monitor_findings(self) if (f.rule, f.exchange) not in seen]
+        seen = {(f.check, f.exchange) for f in own}
+        return own + [f for f in monitor_findings(self) if (f.check, f.exchange) not in seen]
 
     def posts(self, kind: str | None = None) -> list[Sent]:
         """The client's resource POSTs (of one kind), in order."""
@@ -447,28 +447,46 @@ def _instant(value: object) -> float | None:
     return moment.timestamp() if moment.tzinfo is not None else None
 
 
+_NEGOTIATION_CHECKS = {"V2": "neg-activate", "O2": "neg-offer", "K2": "neg-answer", "N2": "neg-answer"}
+
+
+def _monitor_check(rule: str, op: str | None, message: str) -> str | None:
+    """The check (test case) a client finding of the monitor belongs to."""
+    if rule == "CL-1":
+        return "token-request" if op in ("A1", "A2") else "bearer"
+    if rule == "CL-4":
+        return "plausible" if "PL-" in message else "body"
+    if rule == "CL-6":
+        return "repeat-4xx" if "unchanged" in message else "repeat"
+    if rule == "CL-8":
+        return _NEGOTIATION_CHECKS.get(op or "")
+    return {"CL-2": "token-cycle", "CL-3": "path", "CL-5": "ids"}.get(rule)
+
+
 def monitor_findings(judge: ScenarioJudge) -> list[Finding]:
-    """The protocol monitor's client findings on this scenario's capture (empty while the monitor is not
-    available); mapped to checks by rule."""
-    try:
-        from interflex.monitor import judge as monitor_judge  # contract C5
-    except ImportError:
-        return []
+    """The protocol monitor's (contract C5) client errors on the client's exchanges of this scenario, fed the
+    whole capture (the counterparts' exchanges too) as complete; mapped to checks by rule."""
     from interflex.monitor import Participant, Platform
+    from interflex.monitor import judge as monitor_judge
 
     result = judge.result
-    users = [Participant(result.client.username, result.client.role, result.client.entity_id)]
-    platform = Platform(tuple(users), plausibility=True, date_filter=True)
+    users = [result.client, *result.counterparts]
+    platform = Platform(
+        tuple(Participant(u.username, u.role, u.entity_id) for u in users),
+        plausibility=True,
+        date_filter=True,
+        client_id=result.client_id or None,
+    )
     own = {c.exchange.index for c in result.client_exchanges}
     found = []
-    checks = {"CL-1": "bearer", "CL-2": "token-cycle", "CL-3": "path", "CL-4": "body", "CL-5": "ids", "CL-6": "repeat"}
     try:
         for finding in monitor_judge([c.exchange for c in result.exchanges], platform, True):
             if finding.side != "client" or finding.severity != "error" or finding.exchange not in own:
                 continue
-            check = checks.get(finding.rule)
+            check = _monitor_check(finding.rule, finding.operation, finding.message)
             if check is not None:
-                found.append(Finding(check, finding.rule, judge.name, finding.exchange, f"{finding.message} (monitor)"))
-    except Exception:  # noqa: BLE001 - the monitor's own failure never decides a client verdict
-        return []
+                message = f"{finding.operation or 'request'}: {finding.message} (monitor)"
+                found.append(Finding(check, finding.rule, judge.name, finding.exchange, message))
+    except Exception as exc:  # noqa: BLE001 - a failure of the monitor never decides a client verdict
+        judge.result.knowledge.errors.append(f"the protocol monitor failed on this capture: {type(exc).__name__}")
     return found

@@ -297,8 +297,9 @@ def _accounts_yaml(client_id: str, client_secret: str, users: list[User]) -> str
 
 
 def new_secret() -> str:
-    """A fresh random credential of the harness platform."""
-    return secrets.token_urlsafe(18)
+    """A fresh random credential of the harness platform (never starting with "-", which a command line
+    would read as an option)."""
+    return "s" + secrets.token_urlsafe(18)
 
 
 class HarnessPlatform:

@@ -170,6 +170,7 @@ class ScenarioResult:
     base_url: str
     error: str | None = None  # the client could not be started, or the harness itself failed
     counterparts: list[User] = field(default_factory=list)  # the users the harness plays
+    client_id: str = ""  # the OAuth client id of the platform
     harness_failed: bool = False  # the harness platform itself failed (INCONCLUSIVE, cause environment)
 
     @property
@@ -277,6 +278,7 @@ def run_scenario(ixit: ClientIxit, scenario: Scenario, *, manual: Waiter | None 
         base_url=platform.base_url,
         error=process.start_error if process else None,
         counterparts=others,
+        client_id=platform.client_id,
     )
 
 
