@@ -77,7 +77,8 @@ class ClientRun:
         import pytest
 
         if role is not None and role != self.ixit.role:
-            pytest.skip(f"N/A: this test case applies to {role} clients; the client under test is a {self.ixit.role} client")
+            article = "an" if self.ixit.role == "aggregator" else "a"
+            pytest.skip(f"N/A: this test case applies to {role} clients; the client under test is {article} {self.ixit.role} client")
         results = self.results
         goal_in = [name for g in goal_in if (name := f"{self.ixit.role}-{g}") in results]
         names = [f"{self.ixit.role}-{s}" for s in scenarios] if scenarios is not None else list(results)
