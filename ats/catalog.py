@@ -135,9 +135,13 @@ def bound_tests(client: bool = False) -> dict[str, list[str]]:
     import inspect
 
     bindings: dict[str, list[str]] = {}
-    folder, package = (Path(__file__).parent / "client" / "cases", "ats.client.cases") if client else (
-        Path(__file__).with_name("cases"),
-        "ats.cases",
+    folder, package = (
+        (Path(__file__).parent / "client" / "cases", "ats.client.cases")
+        if client
+        else (
+            Path(__file__).with_name("cases"),
+            "ats.cases",
+        )
     )
     for path in sorted(folder.glob("test_*.py")):
         module = importlib.import_module(f"{package}.{path.stem}")

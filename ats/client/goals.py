@@ -59,7 +59,9 @@ def dso_activations(judge: ScenarioJudge) -> list[str]:
             continue
         per_offer.setdefault(offer_id, []).append(sent.object_id)
         if offer.get("request_id") not in requests:
-            problems.append(f"activation {sent.object_id} activates offer {offer_id}, which answers no request of its own")
+            problems.append(
+                f"activation {sent.object_id} activates offer {offer_id}, which answers no request of its own"
+            )
         elif offer_id in k.decoys:
             problems.append(f"activation {sent.object_id} activates offer {offer_id} of flexible_power 0")
         if k.offer_agg.get(offer_id) != sent.params.get("agg"):
@@ -138,7 +140,9 @@ def aggregator_answers(judge: ScenarioJudge) -> list[str]:
         loose = [
             s
             for s in answers
-            if isinstance(s.body, dict) and "activation_id" not in s.body and s.body.get("offer_id") == activation.get("offer_id")
+            if isinstance(s.body, dict)
+            and "activation_id" not in s.body
+            and s.body.get("offer_id") == activation.get("offer_id")
         ]
         if not mine and loose:
             problems.append(f"the answer to activation {activation_id} does not carry its activation_id (P-04)")
@@ -187,4 +191,6 @@ def stored_once(judge: ScenarioJudge) -> list[str]:
 
 def posted(judge: ScenarioJudge) -> list[str]:
     """The client posted at least one object (what a scenario deviating on the first POST needs)."""
-    return [] if judge.posts() else ["the client never posted an object (R2/O2/V2/K2/N2), so the scenario tested nothing"]
+    return (
+        [] if judge.posts() else ["the client never posted an object (R2/O2/V2/K2/N2), so the scenario tested nothing"]
+    )

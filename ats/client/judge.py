@@ -8,6 +8,7 @@ exchanges where it is available; its client findings are added (`monitor_finding
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -160,9 +161,7 @@ class ScenarioJudge:
             key = (sent.op.kind or "", sent.object_id or "")
             if not sent.object_id:
                 continue
-            if sent.status is not None and 200 <= sent.status < 300:
-                stored.setdefault(key, sent)
-            elif sent.status == 409 and key in failed:
+            if (sent.status is not None and 200 <= sent.status < 300) or (sent.status == 409 and key in failed):
                 stored.setdefault(key, sent)
             if _failed_post(sent):
                 failed.add(key)
@@ -184,10 +183,15 @@ class ScenarioJudge:
             if "authorization" not in sent.ex.request_headers:
                 yield self._f("bearer", "CL-1", sent, f"{_what(sent)} carries no Authorization header")
             elif sent.token is None:
-                yield self._f("bearer", "CL-1", sent, f"{_what(sent)}: the Authorization header is not 'Bearer <token>'")
+                yield self._f(
+                    "bearer", "CL-1", sent, f"{_what(sent)}: the Authorization header is not 'Bearer <token>'"
+                )
             elif sent.ex.caller != self.user.username:
                 yield self._f(
-                    "bearer", "CL-1", sent, f"{_what(sent)} carries a bearer token that A1/A2 never issued to the client"
+                    "bearer",
+                    "CL-1",
+                    sent,
+                    f"{_what(sent)} carries a bearer token that A1/A2 never issued to the client",
                 )
         del client_id
 
@@ -195,8 +199,11 @@ class ScenarioJudge:
         content_type = sent.ex.request_headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             yield self._f(
-                "token-request", "CL-1", sent, f"{sent.op.id} body sent as {content_type or 'no content type'}, "
-                "not application/x-www-form-urlencoded (PROFILE 3)"
+                "token-request",
+                "CL-1",
+                sent,
+                f"{sent.op.id} body sent as {content_type or 'no content type'}, "
+                "not application/x-www-form-urlencoded (PROFILE 3)",
             )
             return
         form = parse_qs(sent.ex.request_body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -240,7 +247,7 @@ class ScenarioJudge:
                     "token-cycle",
                     "CL-2",
                     sent,
-                    f"{_what(sent)} presented an access token again after it was answered 401, without getting a new one",
+                    f"{_what(sent)} presented an access token again after it was answered 401 (no new token first)",
                 )
             if ex.status == 401 and token and token not in rejected:
                 rejected[token] = ex.finished
@@ -250,7 +257,9 @@ class ScenarioJudge:
         entity = self.user.entity_id
         for sent in self.sent:
             if sent.op is None:
-                yield self._f("path", "CL-3", sent, f"{sent.ex.method} {_short(sent.ex.url)} is no operation of PROFILE 2")
+                yield self._f(
+                    "path", "CL-3", sent, f"{sent.ex.method} {_short(sent.ex.url)} is no operation of PROFILE 2"
+                )
                 continue
             if not may_call(sent.op, self.role, entity, sent.params):
                 yield self._f(
@@ -294,8 +303,9 @@ class ScenarioJudge:
                 if finding.severity != "error":
                     continue
                 check, rule = ("plausible", "CL-4") if finding.rule.startswith("PL-") else ("body", "CL-4")
-                yield self._f(check, rule, sent, f"{sent.op.id} body: {finding.path or '/'}: {finding.message} "
-                              f"[{finding.rule}]")
+                yield self._f(
+                    check, rule, sent, f"{sent.op.id} body: {finding.path or '/'}: {finding.message} [{finding.rule}]"
+                )
             if isinstance(sent.body, dict):
                 yield from self._plausible(sent)
 
@@ -324,9 +334,13 @@ class ScenarioJudge:
             agg = sent.params.get("agg")
             mine = {a: act for a, act in k.activations.items() if k.activation_agg.get(a) == agg}
             if not any(act.get("offer_id") == body.get("offer_id") for act in mine.values()):
-                yield self._f("plausible", "CL-4", sent, f"{op.id}: offer_id names no offer activated to {agg!r} [PL-7]")
+                yield self._f(
+                    "plausible", "CL-4", sent, f"{op.id}: offer_id names no offer activated to {agg!r} [PL-7]"
+                )
             elif "activation_id" in body and body.get("activation_id") not in mine:
-                yield self._f("plausible", "CL-4", sent, f"{op.id}: activation_id names no activation to {agg!r} [PL-7]")
+                yield self._f(
+                    "plausible", "CL-4", sent, f"{op.id}: activation_id names no activation to {agg!r} [PL-7]"
+                )
 
     # -- CL-5 ----------------------------------------------------------------------------------------
     def _ids(self) -> Iterator[Finding]:
@@ -351,7 +365,7 @@ class ScenarioJudge:
                 yield self._f(
                     "ids", "CL-5", sent, f"{sent.op.id} posted id {sent.object_id!r}, already posted successfully"
                 )
-            if sent.status is not None and 200 <= sent.status < 300 or (sent.status == 409 and repetition):
+            if (sent.status is not None and 200 <= sent.status < 300) or (sent.status == 409 and repetition):
                 done.add(key)
             elif sent.status == 409 and not repetition:
                 conflicted.add(key)
@@ -364,13 +378,16 @@ class ScenarioJudge:
             if sent.object_id:
                 by_id[(sent.op.kind or "", sent.object_id)].append(sent)
         for tries in by_id.values():
-            for before, after in zip(tries, tries[1:], strict=False):
+            for before, after in itertools.pairwise(tries):
                 if not _failed_post(before):
                     continue
                 waited = after.ex.started - before.ex.finished
                 if waited < REPEAT_WAIT - 0.005:
                     yield self._f(
-                        "repeat", "CL-6", after, f"{after.op.id} repeated {waited:.2f} s after the failure (at least 1 s)"
+                        "repeat",
+                        "CL-6",
+                        after,
+                        f"{after.op.id} repeated {waited:.2f} s after the failure (at least 1 s)",
                     )
                 if after.body != before.body:
                     yield self._f("repeat", "CL-6", after, f"{after.op.id} repeated with the same id but another body")
@@ -487,6 +504,6 @@ def monitor_findings(judge: ScenarioJudge) -> list[Finding]:
             if check is not None:
                 message = f"{finding.operation or 'request'}: {finding.message} (monitor)"
                 found.append(Finding(check, finding.rule, judge.name, finding.exchange, message))
-    except Exception as exc:  # noqa: BLE001 - a failure of the monitor never decides a client verdict
+    except Exception as exc:
         judge.result.knowledge.errors.append(f"the protocol monitor failed on this capture: {type(exc).__name__}")
     return found

@@ -93,7 +93,7 @@ class Counterparts(threading.Thread):
                 self._serve_dso_client()
             else:
                 self._serve_aggregator_client()
-        except Exception as exc:  # noqa: BLE001 - a counterpart failure is reported, never raised in a thread
+        except Exception as exc:
             self.knowledge.errors.append(f"the harness counterparts stopped: {type(exc).__name__}: {exc}")
 
     def _try(self, what: str, action: Any) -> Any:
@@ -231,7 +231,11 @@ class Counterparts(threading.Thread):
                     aid = answer.get("activation_id") if isinstance(answer, dict) else None
                     if aid is None and isinstance(answer, dict):
                         aid = next(
-                            (a for a, act in self.knowledge.activations.items() if act["offer_id"] == answer.get("offer_id")),
+                            (
+                                a
+                                for a, act in self.knowledge.activations.items()
+                                if act["offer_id"] == answer.get("offer_id")
+                            ),
                             None,
                         )
                     if isinstance(aid, str) and aid in self.knowledge.activations:
@@ -242,7 +246,9 @@ class Counterparts(threading.Thread):
     def _complete(self) -> bool:
         """Every request answered by an offer of the client, every activation by an ACK or NACK."""
         offered = {o.get("request_id") for o in self.knowledge.offers.values()}
-        return set(self.knowledge.requests) <= offered and set(self.knowledge.activations) <= set(self.knowledge.answers)
+        return set(self.knowledge.requests) <= offered and set(self.knowledge.activations) <= set(
+            self.knowledge.answers
+        )
 
     def _post_request(self, dso: _Party, number: int) -> None:
         now = datetime.now(UTC)

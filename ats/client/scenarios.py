@@ -57,7 +57,7 @@ class Scenario:
     name: str
     role: str
     description: str
-    deviation: Deviation = Deviation()
+    deviation: Deviation = field(default_factory=Deviation)
     token_lifetime: int = 3600
     alternatives: tuple[str, ...] = ()
     answer: str = "ack"  # what the harness aggregator answers to a DSO client's activation
@@ -91,15 +91,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     *_both(
         "tokens",
-        "short-lived tokens (2 s) and one revoked access token (401) while the counterparts take 2.5 s per step "
-        "(CL-2)",
+        "short-lived tokens (2 s) and one revoked access token (401) while the counterparts take 2.5 s per step (CL-2)",
         token_lifetime=2,
         deviation=Deviation(revoke_at=3),
         offer_delay=2.5,
         answer_delay=2.5,
         requests=1,
     ),
-    *_both("503", "the client's first POST is answered 503 once and not stored (CL-6, CL-9)", deviation=Deviation("503")),
+    *_both(
+        "503", "the client's first POST is answered 503 once and not stored (CL-6, CL-9)", deviation=Deviation("503")
+    ),
     *_both(
         "dropped",
         "the client's first POST is stored but the connection is closed without an answer (CL-6)",

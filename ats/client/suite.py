@@ -78,7 +78,8 @@ class ClientRun:
 
         if role is not None and role != self.ixit.role:
             article = "an" if self.ixit.role == "aggregator" else "a"
-            pytest.skip(f"N/A: this test case applies to {role} clients; the client under test is {article} {self.ixit.role} client")
+            under_test = f"{article} {self.ixit.role} client"
+            pytest.skip(f"N/A: this test case applies to {role} clients; the client under test is {under_test}")
         results = self.results
         goal_in = [name for g in goal_in if (name := f"{self.ixit.role}-{g}") in results]
         names = [f"{self.ixit.role}-{s}" for s in scenarios] if scenarios is not None else list(results)
@@ -96,8 +97,14 @@ class ClientRun:
         for name in goal_in:
             unmet = goals.goal(self.judge(name))
             if unmet:
-                problems.append((name, f"the client did not complete its negotiation: {unmet[0]}; "
-                                 f"{results[name].how_it_ended()}{_last_words(results[name])}", []))
+                problems.append(
+                    (
+                        name,
+                        f"the client did not complete its negotiation: {unmet[0]}; "
+                        f"{results[name].how_it_ended()}{_last_words(results[name])}",
+                        [],
+                    )
+                )
         if problems:
             evidence(self._evidence(problems))
             raise Failure(_reason(problems))

@@ -188,6 +188,9 @@ def _partial_note(doc: Mapping[str, Any], shown: int = 20) -> str:
     return "".join(parts)
 
 
+_CLIENT_RULE = " (for a client: of every mandatory client class)"
+
+
 def _subtitle(client: Mapping[str, Any] | None) -> str:
     if client is None:
         return "InterFlex wire profile conformance assessment by the InterFlex abstract test suite."
@@ -221,7 +224,7 @@ def _scenarios(client: Mapping[str, Any]) -> str:
             f'<td>{_e(entry["how"])}</td><td class="n">{entry["exchanges"]}</td><td>{output}</td></tr>'
         )
     return (
-        "<h2>Scenarios</h2><table id=\"scenarios\"><tr><th>Scenario</th><th>What the platform did</th>"
+        '<h2>Scenarios</h2><table id="scenarios"><tr><th>Scenario</th><th>What the platform did</th>'
         f"<th>How the client's run ended</th><th>Requests</th><th>Client output</th></tr>{''.join(rows)}</table>"
     )
 
@@ -240,14 +243,18 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
     duration = "unknown" if run["duration"] is None else f"{run['duration']:.1f} s"
     partial = _partial_note(doc)
     client = doc.get("client") if doc.get("subject") == "client" else None
-    implementation = _client_rows(client) if client else _kv(
-        [
-            ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
-            ("Server header", _e(target["server"] or "(not sent)")),
-            ("IXIT entity ids", _e(entity_ids or "(none)")),
-            ("Declared ICS", _e(ics or "(no optional class declared)")),
-            *([("Reference fault mode", _e(fault))] if fault else []),
-        ]
+    implementation = (
+        _client_rows(client)
+        if client
+        else _kv(
+            [
+                ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
+                ("Server header", _e(target["server"] or "(not sent)")),
+                ("IXIT entity ids", _e(entity_ids or "(none)")),
+                ("Declared ICS", _e(ics or "(no optional class declared)")),
+                *([("Reference fault mode", _e(fault))] if fault else []),
+            ]
+        )
     )
     suite_and_run = _kv(
         [
@@ -281,7 +288,7 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
 <div class="verdict {"ok" if ok else "nok"}" id="overall">Overall verdict: {_e(doc["verdict"])}</div>
 {partial}<p>{doc["totals"]["PASS"]} PASS, {doc["totals"]["FAIL"]} FAIL, {doc["totals"]["INCONCLUSIVE"]} INCONCLUSIVE,
 {doc["totals"]["N/A"]} N/A of {len(doc["cases"])} test cases. A target is CONFORMANT when every test case of
-every mandatory class and of every declared optional class passes{" (for a client: of every mandatory client class)" if client else ""}.</p>
+every mandatory class and of every declared optional class passes{_CLIENT_RULE if client else ""}.</p>
 
 <h2>Implementation under test</h2>
 {implementation}

@@ -12,6 +12,7 @@ example (fixtures/ixit/client-*.yaml) with `--fault NAME` in front of the other 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sys
@@ -52,7 +53,9 @@ FAULTS: dict[str, Fault] = {
     "foreign-path": Fault(
         "aggregator", "client-messages", "CL-3", "also reads another aggregator's activations (V3)", ("plain",)
     ),
-    "naive-time": Fault("dso", "client-messages", "CL-4", "posts its request with a timestamp without offset", ("ack",)),
+    "naive-time": Fault(
+        "dso", "client-messages", "CL-4", "posts its request with a timestamp without offset", ("ack",)
+    ),
     "implausible-activation": Fault(
         "dso", "client-messages", "CL-4", "activates twice the power the offer has (PL-5)", ("ack",)
     ),
@@ -63,7 +66,9 @@ FAULTS: dict[str, Fault] = {
     "repeat-without-wait": Fault(
         "dso", "client-resilience", "CL-6", "repeats a failed POST at once, without waiting 1 s", ("503",)
     ),
-    "second-ack": Fault("aggregator", "client-negotiation", "CL-8", "answers each activation with two ACKs", ("plain",)),
+    "second-ack": Fault(
+        "aggregator", "client-negotiation", "CL-8", "answers each activation with two ACKs", ("plain",)
+    ),
     "crash-on-unknown-field": Fault(
         "dso", "client-resilience", "CL-9", "stops when an offer carries a field it does not know", ("alternatives-a",)
     ),
@@ -151,10 +156,8 @@ def _post_without_wait(what: str, new_id: Any, build: Any, post: Any) -> dict:
 # -- aggregator faults -------------------------------------------------------------------------------------
 class ForeignPath(aggregator_client.AggregatorClient):
     def answer_activations(self) -> None:
-        try:
+        with contextlib.suppress(InterflexError):
             self.client.get_all_activations(self.dso, self.agg + "x")
-        except InterflexError:
-            pass
         super().answer_activations()
 
 
@@ -190,17 +193,19 @@ def hang() -> int:
 
 def flood(args: Any) -> int:
     client = InterflexClient(
-        args.base_url, client_id=args.client_id, client_secret=args.client_secret, username=args.user, password=args.password
+        args.base_url,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        username=args.user,
+        password=args.password,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     def hammer() -> None:
         while not stop.is_set():
-            try:
+            with contextlib.suppress(InterflexError):
                 client.get_all_requests(args.dso)
-            except InterflexError:
-                pass
 
     threads = [threading.Thread(target=hammer, daemon=True) for _ in range(4)]
     for thread in threads:
@@ -218,7 +223,7 @@ def garbage(args: Any) -> int:
         b"POST " + base.encode() + b"/dsos/x/flexibilityRequests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
         b"\r\nContent-Length: 3145728\r\n\r\n" + b"[" * 3145728,
         b"POST " + base.encode() + b"/dsos/x/flexibilityRequests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-        b"\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"broken\"",
+        b'\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{"broken"',
     ):
         try:
             with socket.create_connection(address, timeout=5) as sock:

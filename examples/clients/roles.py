@@ -74,7 +74,9 @@ def retriable(exc: Exception) -> bool:
     return isinstance(exc, ServerError | TransportError) or (isinstance(exc, ClientError) and exc.status == 429)
 
 
-def post_object(what: str, new_id: Callable[[], str], build: Callable[[str], dict], post: Callable[[dict], Any]) -> dict:
+def post_object(
+    what: str, new_id: Callable[[], str], build: Callable[[str], dict], post: Callable[[dict], Any]
+) -> dict:
     """Post the object `build(id)`: repeat it unchanged after a retriable failure (waiting 1 s, 2 s, ...),
     take a new id after a 409 on a first try (CL-5), count a 409 on a repetition as stored (CL-6)."""
     obj, tries, new_ids, wait = build(new_id()), 0, 0, 1.0
@@ -133,7 +135,9 @@ class Tokens:
         if self.refresh and not self.login_again:
             try:
                 a = self.args
-                self._keep(d35_auth.refresh(self.host, self.port, self.refresh, a.client_id, a.client_secret, self.version))
+                self._keep(
+                    d35_auth.refresh(self.host, self.port, self.refresh, a.client_id, a.client_secret, self.version)
+                )
                 return
             except ClientError:
                 pass
@@ -155,7 +159,9 @@ class Tokens:
             return function(self.host, self.port, *[token if a is TOKEN else a for a in args], version=self.version)
         except AuthenticationError:
             self.renew()
-            return function(self.host, self.port, *[self.access if a is TOKEN else a for a in args], version=self.version)
+            return function(
+                self.host, self.port, *[self.access if a is TOKEN else a for a in args], version=self.version
+            )
 
 
 TOKEN = object()  # where `Tokens.call` puts the access token among a D3.5 function's arguments
