@@ -154,7 +154,8 @@ class AggregatorClient:
                 lambda i: {**create_activation_ack(i, *fields), "activation_id": activation["activation_id"]},
                 lambda k: self.client.post_activation_ack(self.agg, k),
             )
-        log(f"answered activation {activation['activation_id']} with {'a NACK' if late else 'an ACK'} {posted}")
+        answer_id = posted.get("nack_id" if late else "ack_id")
+        log(f"answered activation {activation['activation_id']} with {'NACK' if late else 'ACK'} {answer_id}")
 
 
 def main(client: type[AggregatorClient] = AggregatorClient, argv: list[str] | None = None) -> int:
