@@ -102,6 +102,8 @@ def parse_client_ixit(data: Any, source: str = "client IXIT", base: Path | None 
     for key, value in ids.items():
         if not is_valid_id(value):
             raise _fail(source, f"{key} must be an id (1-64 of A-Z a-z 0-9 . _ : -), not {value!r}")
+    if role == "aggregator" and ids["dso"] == ids["entity_id"]:
+        raise _fail(source, f"dso {ids['dso']!r} (the DSO the aggregator serves) must differ from entity_id")
     command = data.get("command")
     if isinstance(command, str) or not isinstance(command, list) or not command:
         raise _fail(source, "command must be a non-empty list of strings (the program and its arguments)")

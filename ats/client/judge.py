@@ -172,13 +172,9 @@ class ScenarioJudge:
 
     # -- CL-1 ----------------------------------------------------------------------------------------
     def _auth(self) -> Iterator[Finding]:
-        client_id, client_secret = None, None
-        secrets = self.result.secrets
-        if secrets:
-            client_secret = secrets[0]
         for sent in self.sent:
             if sent.op is not None and sent.op.id in ("A1", "A2"):
-                yield from self._token_request(sent, client_secret)
+                yield from self._token_request(sent)
                 continue
             if "authorization" not in sent.ex.request_headers:
                 yield self._f("bearer", "CL-1", sent, f"{_what(sent)} carries no Authorization header")
@@ -193,9 +189,9 @@ class ScenarioJudge:
                     sent,
                     f"{_what(sent)} carries a bearer token that A1/A2 never issued to the client",
                 )
-        del client_id
 
-    def _token_request(self, sent: Sent, client_secret: str | None) -> Iterator[Finding]:
+    def _token_request(self, sent: Sent) -> Iterator[Finding]:
+        client_id, client_secret = self.result.client_id, self.result.client_secret
         content_type = sent.ex.request_headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             yield self._f(
@@ -214,7 +210,7 @@ class ScenarioJudge:
             yield self._f("token-request", "CL-1", sent, f"{sent.op.id} without {', '.join(missing)} (PROFILE 3)")
         elif form["grant_type"][0] != grant:
             yield self._f("token-request", "CL-1", sent, f"{sent.op.id} with grant_type {form['grant_type'][0]!r}")
-        elif client_secret and form["client_secret"][0] != client_secret:
+        elif (client_id, client_secret) != (form["client_id"][0], form["client_secret"][0]) and client_secret:
             yield self._f("token-request", "CL-1", sent, f"{sent.op.id} with client credentials other than the IXIT's")
         elif sent.op.id == "A1" and form["username"][0] != self.user.username:
             yield self._f("token-request", "CL-1", sent, f"A1 for the user {form['username'][0]!r}, not the client's")

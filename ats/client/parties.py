@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import requests
@@ -25,9 +25,11 @@ REQUESTED = 40.0
 PRICE = 100.0
 
 
-def rfc3339(moment: datetime) -> str:
-    """An aware datetime as RFC 3339 text with Z."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def rfc3339(moment: datetime, offset: timedelta | None = None) -> str:
+    """An aware datetime as RFC 3339 text: with Z, or at the given UTC offset (CL-9: any offset)."""
+    if offset is None:
+        return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(timezone(offset)).replace(microsecond=0).isoformat()
 
 
 def _number(value: object) -> float | None:
@@ -77,6 +79,9 @@ class Counterparts(threading.Thread):
         self._session.trust_env = False
         self.parties = [_Party(platform, user, self._session) for user in others]
         self._lock = threading.Lock()
+
+    def _time(self, moment: datetime) -> str:
+        return rfc3339(moment, self.plan.offset)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -153,14 +158,14 @@ class Counterparts(threading.Thread):
         offer = {
             "offer_id": offer_id,
             "entity_id": party.user.entity_id,
-            "timestamp": rfc3339(now),
-            "deadline": request.get("deadline") if isinstance(request.get("deadline"), str) else rfc3339(now),
+            "timestamp": self._time(now),
+            "deadline": request.get("deadline") if isinstance(request.get("deadline"), str) else self._time(now),
             "region_id": request.get("region_id", "region-1"),
             "flexible_power": power,
             "granularity": 10.0,
             "duration": _number(request.get("duration")) or 900.0,
             "unit": request.get("unit", "kW"),
-            "activation_time": request.get("activation_time") or rfc3339(now + timedelta(minutes=30)),
+            "activation_time": request.get("activation_time") or self._time(now + timedelta(minutes=30)),
             "flex_price": price,
             "flex_type": "load-reduction",
             "currency": self.plan.currency,
@@ -183,13 +188,13 @@ class Counterparts(threading.Thread):
         power = _number(activation.get("flexible_power")) or 1.0
         body = {
             "ack_id" if kind == "ack" else "nack_id": answer_id,
-            "timestamp": rfc3339(datetime.now(UTC)),
+            "timestamp": self._time(datetime.now(UTC)),
             "offer_id": activation.get("offer_id"),
             "flexible_power": power,
             "granularity": min(_number(activation.get("granularity")) or power, power),
             "duration": _number(activation.get("duration")) or 900.0,
             "unit": activation.get("unit", "kW"),
-            "activation_time": activation.get("activation_time") or rfc3339(datetime.now(UTC)),
+            "activation_time": activation.get("activation_time") or self._time(datetime.now(UTC)),
             "activation_id": activation.get("activation_id"),
         }
         if kind == "nack":
@@ -257,13 +262,13 @@ class Counterparts(threading.Thread):
             return
         request = {
             "request_id": request_id,
-            "timestamp": rfc3339(now),
-            "deadline": rfc3339(now + self.plan.deadline_in),
+            "timestamp": self._time(now),
+            "deadline": self._time(now + self.plan.deadline_in),
             "region_id": self.plan.region_id,
             "flexible_power": REQUESTED + 10 * number,
             "duration": 900.0,
             "unit": self.plan.unit,
-            "activation_time": rfc3339(now + self.plan.activation_in),
+            "activation_time": self._time(now + self.plan.activation_in),
         }
         self.knowledge.requests[request_id] = request
         self._try("R2", lambda: dso.client.post_request(dso.user.entity_id, request))
@@ -278,7 +283,7 @@ class Counterparts(threading.Thread):
         granularity = _number(offer.get("granularity")) or power
         activation = {
             "activation_id": activation_id,
-            "timestamp": rfc3339(datetime.now(UTC)),
+            "timestamp": self._time(datetime.now(UTC)),
             "offer_id": offer["offer_id"],
             "flexible_power": power,
             "granularity": min(granularity, power),

@@ -128,12 +128,11 @@ class Recorder:
 class Instrument:
     """ASGI wrapper of the reference server's app: records exchanges, plays the scenario's deviations."""
 
-    def __init__(self, app: Any, recorder: Recorder, deviation: Deviation, harness_key: str, client_user: str) -> None:
+    def __init__(self, app: Any, recorder: Recorder, deviation: Deviation, harness_key: str) -> None:
         self.app = app
         self.recorder = recorder
         self.deviation = deviation
         self.key = harness_key
-        self.client_user = client_user
         self._index = 0
         self._lock = threading.Lock()
         self._posted = False
@@ -308,7 +307,6 @@ class HarnessPlatform:
     def __init__(
         self,
         users: list[User],
-        client_user: str,
         *,
         deviation: Deviation = Deviation(),
         token_lifetime: int = 3600,
@@ -319,7 +317,6 @@ class HarnessPlatform:
         self.client_secret = new_secret()
         self.harness_key = secrets.token_hex(16)
         self.recorder = Recorder()
-        self.client_user = client_user
         self.deviation = deviation
         self.token_lifetime = token_lifetime
         self.alternatives = alternatives
@@ -351,7 +348,7 @@ class HarnessPlatform:
         sock = bind_socket("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
         config = uvicorn_config(context, access_log=False)
-        config.app = Instrument(config.app, self.recorder, self.deviation, self.harness_key, self.client_user)
+        config.app = Instrument(config.app, self.recorder, self.deviation, self.harness_key)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="client-harness")
         thread.start()

@@ -66,6 +66,7 @@ class Scenario:
     requests: int = 2  # requests the harness DSO posts for an aggregator client
     activation_in: timedelta = timedelta(minutes=30)
     deadline_in: timedelta = timedelta(minutes=10)
+    offset: timedelta | None = None  # the counterparts write their times at this UTC offset (else with Z)
     needs_goal: bool = True
 
 
@@ -124,8 +125,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     *_both(
         "alternatives-b",
-        "the platform takes other options the profile allows: " + ", ".join(ALTERNATIVES_B) + " (CL-9)",
+        "the platform takes other options the profile allows: " + ", ".join(ALTERNATIVES_B) + "; the other "
+        "parties write their times at UTC-05:30 (CL-9)",
         alternatives=ALTERNATIVES_B,
+        offset=timedelta(hours=-5, minutes=-30),
     ),
 )
 SCENARIOS_BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
@@ -146,6 +149,7 @@ class Plan:
     requests: int
     activation_in: timedelta
     deadline_in: timedelta
+    offset: timedelta | None
     region_id: str
     unit: str
     currency: str
@@ -172,6 +176,7 @@ class ScenarioResult:
     error: str | None = None  # the client could not be started, or the harness itself failed
     counterparts: list[User] = field(default_factory=list)  # the users the harness plays
     client_id: str = ""  # the OAuth client id of the platform
+    client_secret: str = field(default="", repr=False)
     harness_failed: bool = False  # the harness platform itself failed (INCONCLUSIVE, cause environment)
 
     @property
@@ -209,7 +214,6 @@ def run_scenario(ixit: ClientIxit, scenario: Scenario, *, manual: Waiter | None 
     client, others = _users(ixit)
     platform = HarnessPlatform(
         [client, *others],
-        client.username,
         deviation=scenario.deviation,
         token_lifetime=scenario.token_lifetime,
         alternatives=scenario.alternatives,
@@ -226,6 +230,7 @@ def run_scenario(ixit: ClientIxit, scenario: Scenario, *, manual: Waiter | None 
         scenario.requests,
         scenario.activation_in,
         scenario.deadline_in,
+        scenario.offset,
         ixit.region_id,
         ixit.unit,
         ixit.currency,
@@ -280,6 +285,7 @@ def run_scenario(ixit: ClientIxit, scenario: Scenario, *, manual: Waiter | None 
         error=process.start_error if process else None,
         counterparts=others,
         client_id=platform.client_id,
+        client_secret=platform.client_secret,
     )
 
 
