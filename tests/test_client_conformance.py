@@ -242,3 +242,85 @@ def test_scenarios_run_in_parallel_and_stop_their_clients() -> None:
     assert {r.ended_by for r in run.results.values()} == {"timeout"}
     assert all(r.returncode is not None for r in run.results.values())
     assert threading.active_count() <= before + 1
+
+
+@pytest.mark.parametrize(
+    ("first_post", "status", "stored"),
+    [("503", 503, False), ("409", 409, False), ("400", 400, False), ("drop", None, True), (None, 201, True)],
+)
+def test_harness_platform_plays_the_deviation_on_the_first_post(
+    first_post: str | None, status: int | None, stored: bool
+) -> None:
+    import requests
+
+    from ats.client.platform import Deviation, HarnessPlatform, User
+    from interflex.client import InterflexClient
+
+    user = User("dso1", "pw-1", "dso", "dso1")
+    platform = HarnessPlatform([user], deviation=Deviation(first_post)).start()
+    try:
+        client = InterflexClient(
+            platform.base_url,
+            client_id=platform.client_id,
+            client_secret=platform.client_secret,
+            username="dso1",
+            password="pw-1",
+        )
+        token = client.authenticate()["access_token"]
+        body = {
+            "request_id": "req-1",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "deadline": "2099-01-01T00:00:00Z",
+            "region_id": "r",
+            "flexible_power": 1,
+            "duration": 1,
+            "unit": "kW",
+        }
+        url = f"{platform.base_url}/dsos/dso1/flexibilityRequests"
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            answered = requests.post(url, json=body, headers=headers, timeout=5).status_code
+        except requests.ConnectionError:
+            answered = None
+        listed = requests.get(url, headers=headers, timeout=5).json()
+        again = requests.post(url, json=body, headers=headers, timeout=5).status_code
+    finally:
+        platform.stop()
+    assert answered == status
+    assert [r["request_id"] for r in listed] == (["req-1"] if stored else [])
+    assert again == (409 if stored else 201), "the deviation plays once"
+    captured = platform.recorder.snapshot()
+    assert captured[1].party == "client" and captured[1].deviation == first_post
+    assert captured[1].exchange.caller == "dso1" and captured[1].exchange.status == status
+
+
+def test_harness_platform_revokes_a_token_and_refuses_huge_bodies() -> None:
+    import requests
+
+    from ats.client.platform import Deviation, HarnessPlatform, User
+    from interflex.client import InterflexClient
+
+    user = User("agg1", "pw-1", "aggregator", "agg1")
+    platform = HarnessPlatform([user], deviation=Deviation(revoke_at=2)).start()
+    try:
+        client = InterflexClient(
+            platform.base_url,
+            client_id=platform.client_id,
+            client_secret=platform.client_secret,
+            username="agg1",
+            password="pw-1",
+        )
+        token = client.authenticate()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{platform.base_url}/aggregators/flexibilityOffers"
+        statuses = [requests.get(url, headers=headers, timeout=5).status_code for _ in range(3)]
+        huge = requests.post(
+            f"{platform.base_url}/aggregators/agg1/flexibilityOffers",
+            data=b"x" * (3 << 20),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        ).status_code
+    finally:
+        platform.stop()
+    assert statuses == [200, 401, 401]
+    assert huge == 413
