@@ -99,3 +99,16 @@ def test_fault_table_names_each_fault_once() -> None:
     for fault in FAULTY.ALL.values():
         assert fault.conformance_class in CLIENT_CLASSES
         assert fault.role in ("dso", "aggregator")
+
+
+def test_fault_table_of_the_docs_covers_every_fault_client() -> None:
+    from ats import docs
+
+    matrix = docs.load_client_fault_matrix()
+    assert set(matrix) == set(FAULTY.ALL), "run: python -m ats.docs --client-faults"
+    cases = client_catalog()
+    for name, row in matrix.items():
+        assert row["overall"] == "NOT CONFORMANT", name
+        assert set(row["failing"]) <= set(cases), name
+        if name in FAULTY.FAULTS:
+            assert row["class"] in {cases[c].conformance_class for c in row["failing"]}, name

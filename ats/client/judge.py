@@ -224,8 +224,8 @@ class ScenarioJudge:
             if sent.op is not None and sent.op.id == "A2":
                 form = parse_qs(ex.request_body.decode("utf-8", "replace"))
                 presented = (form.get("refresh_token") or [""])[0]
-                known = [token for done, token in issued if done <= ex.started]
-                if presented in known and presented != known[-1]:
+                known = sorted((done, token) for done, token in issued if done <= ex.started)
+                if presented in {token for _, token in known} and presented != known[-1][1]:
                     yield self._f(
                         "token-cycle", "CL-2", sent, "A2 presented a refresh token after a newer one had been received"
                     )
