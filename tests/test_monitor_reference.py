@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from interflex.client import InterflexClient, InterflexError
+from interflex.client import InterflexClient, InterflexError, authentication, flexibility_requests
 from interflex.ixit import default_ixit
 from interflex.monitor import HttpExchange, MonitorFinding, judge, platform_from_ixit
 from reference_server import ReferenceServer
@@ -124,6 +124,20 @@ def life_cycles(server: ReferenceServer, example: ModuleType) -> None:
             step()
 
 
+def d35_functions(server: ReferenceServer, example: ModuleType) -> None:
+    """The D3.5 module functions (each call its own connection): log in, refresh, a request's life cycle."""
+    host, port = server.host, server.port
+    tokens = authentication.authenticate(host, port, "dso1", "dso1-demo", "client", "client")
+    tokens = authentication.refresh(host, port, tokens["refresh_token"], "client", "client")
+    token = tokens["access_token"]
+    request_id = flexibility_requests.get_request_id(host, port, "dso1", token)
+    request = example.build_request(request_id, default_ixit(), example._now())
+    flexibility_requests.post_request(host, port, "dso1", token, request)
+    assert request_id in {r["request_id"] for r in flexibility_requests.get_all_requests(host, port, "dso1", token)}
+    flexibility_requests.delete_request(host, port, "dso1", token, request_id)
+    flexibility_requests.get_all_requests(host, port, "dso1", token)
+
+
 def record(monkeypatch: pytest.MonkeyPatch, example: ModuleType, fault: str | None = None) -> list[HttpExchange]:
     recorder = Recorder()
     recorder.install(monkeypatch)
@@ -131,6 +145,7 @@ def record(monkeypatch: pytest.MonkeyPatch, example: ModuleType, fault: str | No
         negotiate(example, server)
         negotiate(example, server, nack=True, decline=True)
         life_cycles(server, example)
+        d35_functions(server, example)
         negotiate(example, server)
     monkeypatch.undo()
     return recorder.exchanges

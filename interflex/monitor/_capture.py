@@ -11,6 +11,7 @@ import base64
 import binascii
 import gzip
 import json
+import math
 import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -28,17 +29,17 @@ class CaptureError(ToolError):
 
 def _headers(value: object) -> dict[str, str]:
     """Headers as a dict with lower-case names, from a HAR list or a record's mapping."""
-    headers: dict[str, str] = {}
-    if isinstance(value, Mapping):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((h.get("name"), h.get("value")) for h in value if isinstance(h, dict))
+    if isinstance(value, list):
+        pairs = [(h.get("name"), h.get("value")) for h in value if isinstance(h, dict)]
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
     else:
-        return headers
-    for name, text in items:
+        return {}
+    headers: dict[str, str] = {}
+    for name, text in pairs:
         if not isinstance(name, str) or name.startswith(":"):  # HTTP/2 pseudo-headers in browser HARs
             continue
-        key, text = name.lower(), "" if text is None else str(text)
+        key, text = name.lower(), text if isinstance(text, str) else "" if text is None else str(text)
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 
@@ -48,7 +49,8 @@ def _body(text: object) -> bytes:
 
 
 def _number(value: object, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if number else default  # type: ignore[arg-type]
 
 
 def exchange_from_record(record: dict[str, Any], index: int) -> HttpExchange:
@@ -108,9 +110,9 @@ def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
     return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
 
 
-def exchange_from_har(entry: dict[str, Any], index: int) -> HttpExchange:
+def exchange_from_har(entry: object, index: int) -> HttpExchange:
     """One HAR 1.2 entry as an `HttpExchange`; `ValueError` when it is not an entry."""
-    request, response = entry.get("request"), entry.get("response")
+    request, response = (entry.get("request"), entry.get("response")) if isinstance(entry, dict) else (None, None)
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise ValueError("not a HAR entry (needs request and response objects)")
     method, url = request.get("method"), request.get("url")
@@ -163,6 +165,8 @@ def _read_lines(path: Path, lines: Iterator[bytes], first: int) -> Iterator[Http
             raise CaptureError(f"{path}:{number}: {reason}") from None
         if not isinstance(record, dict):
             raise CaptureError(f"{path}:{number}: not an exchange record (a JSON object)")
+        if "started" not in record:  # no timing: one second per record of this file, in file order
+            record["started"] = float(index - first)
         try:
             yield exchange_from_record(record, index)
         except ValueError as exc:

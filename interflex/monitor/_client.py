@@ -17,6 +17,7 @@ from interflex.monitor._view import View
 from interflex.profile import ID_FIELDS
 
 _LIMIT = 1 << 17
+_POLLED = 1 << 14  # (client, list) pairs whose recent reads are kept for CL-7
 MIN_WAIT = 1.0  # CL-6: seconds between a failed POST and its repetition
 MAX_TRIES = 5  # CL-6 (SHOULD)
 POLL_WINDOW, POLL_MAX = 10.0, 10  # CL-7: at most 10 reads of one list in any 10 s
@@ -49,8 +50,8 @@ class ClientRules:
         )  # hash((client, kind, id)) after 5xx, 429 or no answer (CL-6)
         self.refused: Bounded[int, int] = Bounded(_LIMIT)  # hash((client, request)) -> status of a 4xx POST
         self.unauthorized: Bounded[int, bool] = Bounded(_LIMIT)  # hash((token, method, url)) answered 401
-        self.polls: dict[tuple[str, str], deque[float]] = {}
-        self.warned: set[tuple[str, str, str]] = set()
+        self.polls: Bounded[tuple[str, str], deque[float]] = Bounded(_POLLED)  # (client, list) -> last reads
+        self.warned: Bounded[tuple[str, str, str], bool] = Bounded(_LIMIT)
 
     def _finding(self, view: View, severity: str, rule: str, message: str) -> MonitorFinding:
         op = view.op
@@ -71,13 +72,22 @@ class ClientRules:
         exchange = view.exchange
         findings = []
         token = view.token
-        if token and token != "***" and hash((token, exchange.method, exchange.url)) in self.unauthorized:
+        if (
+            self.unauthorized
+            and token
+            and token != "***"
+            and hash((token, exchange.method, exchange.url)) in self.unauthorized
+        ):
             message = "repeated a request that answered 401 with the same token, without getting a new one first"
             findings.append(self._finding(view, ERROR, "CL-2", message))
         key = self._post_key(view, client)
         if key is not None:
             findings += self._post(view, key)
-        refused = self.refused.get(hash((client, exchange.method, exchange.url, exchange.request_body)))
+        refused = (
+            self.refused.get(hash((client, exchange.method, exchange.url, exchange.request_body)))
+            if self.refused and exchange.method == "POST"
+            else None
+        )
         if refused is not None:
             message = f"repeated unchanged a POST that answered {refused} (a 4xx is never repeated unchanged)"
             findings.append(self._finding(view, ERROR, "CL-6", message))
@@ -121,7 +131,10 @@ class ClientRules:
         assert op is not None
         started = view.exchange.started
         findings = []
-        reads = self.polls.setdefault((client, view.path or ""), deque(maxlen=POLL_MAX + 1))
+        key = (client, view.path or "")
+        reads = self.polls.get(key)
+        if reads is None:
+            reads = self.polls[key] = deque(maxlen=POLL_MAX + 1)
         reads.append(started)
         if len(reads) > POLL_MAX and started - reads[0] < POLL_WINDOW and self._once(client, "CL-7", view.path):
             within = started - reads[0]
@@ -142,7 +155,7 @@ class ClientRules:
         key = (client, rule, where or "")
         if key in self.warned:
             return False
-        self.warned.add(key)
+        self.warned[key] = True
         return True
 
     def settle(self, view: View, client: str | None) -> None:

@@ -37,7 +37,7 @@ class Monitor:
         self.identities = Identities(platform)
         self.objects = ObjectRules(self.store, platform)
         self.clients = ClientRules(platform)
-        self._pending: list[tuple[float, int, View, str | None]] = []  # by end: judged once passed
+        self._pending: list[tuple[float, int, View, str | None, str | None]] = []  # by end: judged once passed
         self._now = float("-inf")
         self._fed = 0
 
@@ -55,7 +55,8 @@ class Monitor:
             findings += self.objects.hand_out(view, caller)
             findings += self.objects.posted_by_other(view, caller)
             record(self.store, view)
-            heapq.heappush(self._pending, (exchange.finished, self._fed, view, client))
+            if view.op.kind is not None:  # A1/A2 leave nothing to judge later
+                heapq.heappush(self._pending, (exchange.finished, self._fed, view, caller, client))
         self._fed += 1
         if self._fed % _PRUNE_EVERY == 0:
             horizon = min([self._now, *(item[2].exchange.started for item in self._pending)])
@@ -65,8 +66,7 @@ class Monitor:
     def _due(self, now: float) -> list[MonitorFinding]:
         findings: list[MonitorFinding] = []
         while self._pending and self._pending[0][0] < now:
-            _, _, view, client = heapq.heappop(self._pending)
-            caller = self.identities.caller(view)
+            _, _, view, caller, client = heapq.heappop(self._pending)
             findings += self.objects.judge(view, self.identities.participant(caller))
             self.clients.settle(view, client)
         return findings

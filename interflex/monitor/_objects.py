@@ -303,13 +303,13 @@ class ObjectRules:
         if elsewhere:
             where = _describe(kind, elsewhere[0].path)
             return "ST-12", SERVER, f"{object_id!r}, posted under {where}, is listed under another path"
-        if (kind, object_id) in self.store.objects or hash((kind, object_id)) in self.store.gone:
+        if self.store.deleted(kind, object_id):
             return "ST-9", SERVER, f"{object_id!r} is listed though it was deleted"
-        return "ST-12", SERVER, f"{object_id!r} is listed but was never posted (complete capture)"
+        return "ST-12", SERVER, f"{object_id!r} is listed but was not posted before (complete capture)"
 
     def _expected(self, view: View, kind: str, path: Any, who: Participant | None, listed: dict[str, Any]) -> list[str]:
         """Ids that every possible state puts in this list and that it lacks."""
-        query = parse_qsl(view.query, keep_blank_values=True)
+        query = parse_qsl(view.query, keep_blank_values=True) if view.query else []
         if any(name != "valid_at" for name, _ in query) or len(query) > 1:
             return []
         valid_at = rfc3339_instant(query[0][1]) if query else None

@@ -7,17 +7,21 @@ The body and status checks are `interflex.validation`'s (the same functions as
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote
 
 from interflex.monitor._model import CLIENT, ERROR, SERVER, WARNING, MonitorFinding, Platform
-from interflex.monitor._view import View
+from interflex.monitor._view import NOT_JSON, View
+from interflex.profile import ID_FIELDS, Operation
 from interflex.validation import Instant, rfc3339_instant
 from interflex.validation._findings import Finding
-from interflex.validation._har import JSON_TYPE, request_findings, response_findings
+from interflex.validation._har import JSON_TYPE, UNPARSED, request_findings, response_findings
+from interflex.validation._schemas import compiled
 
 _FORM = "application/x-www-form-urlencoded"
 _PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3", "PL-4", "PL-6"})
 _REAL_TIME = 1e9  # `started` above this is a Unix time (2001 on), so PL-6 can compare it with deadlines
+_DOCUMENTS = frozenset({"/openapi.yaml", "/openapi.json"})
 PAST_MARGIN = 2.0  # seconds of clock difference between capture and platform tolerated by PL-6
 
 
@@ -29,6 +33,11 @@ def _finding(view: View, severity: str, rule: str, side: str, message: str) -> M
 def _where(view: View) -> str:
     exchange = view.exchange
     return f"{exchange.method} {view.path}"
+
+
+def _parsed(value: Any) -> Any:
+    """A body already parsed, for the shared checks; UNPARSED lets them parse (and explain) it."""
+    return UNPARSED if value is NOT_JSON or value is None else value
 
 
 def _text(body: bytes) -> str:
@@ -56,11 +65,17 @@ def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
     if view.op is None:
         return findings + _unknown_operation(view)
     findings += _request_rules(view, platform)
-    if status is not None and status < 500:
+    if status is not None and status < 500 and not _not_modified(view):
         findings += _response_rules(view)
     if view.op.id in ("R3", "O3"):
         findings += _date_filter(view, platform)
     return findings
+
+
+def _not_modified(view: View) -> bool:
+    """A 304 to a conditional GET (RFC 9110 15.4.5): HTTP caching, outside the profile's status table (D-51)."""
+    headers = view.exchange.request_headers
+    return view.status == 304 and ("if-none-match" in headers or "if-modified-since" in headers)
 
 
 def _date_filter(view: View, platform: Platform) -> list[MonitorFinding]:
@@ -92,6 +107,8 @@ def _unknown_operation(view: View) -> list[MonitorFinding]:
     exchange, status = view.exchange, view.status
     if exchange.method == "OPTIONS":  # ST-5: OPTIONS may answer 200/204 with Allow
         return []
+    if exchange.method in ("GET", "HEAD") and view.path in _DOCUMENTS:
+        return []  # D-59: the API's own description, published beside it (the reference server does)
     what = "a path that is not one of section 2" if not view.known_path else "a method section 2 does not list"
     findings = [_finding(view, ERROR, "CL-3", CLIENT, f"{_where(view)}: {what}")]
     if status is not None and 200 <= status < 300:
@@ -138,7 +155,9 @@ def _body_errors(view: View) -> list[Finding]:
     assert op is not None
     if view.exchange.truncated:
         return []
-    problems = request_findings(op, _text(view.exchange.request_body))
+    parsed = UNPARSED if op.request_schema is None else _parsed(view.request_json)
+    text = _text(view.exchange.request_body) if parsed is UNPARSED else ""  # a parsed body is not read again
+    problems = request_findings(op, text, parsed=parsed)
     return [p for p in problems if p.severity == ERROR]
 
 
@@ -182,14 +201,41 @@ def _plausibility(view: View) -> list[Finding]:
         )
     deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
     started = view.exchange.started
-    if deadline is not None and started > _REAL_TIME and deadline < _instant_of(started - PAST_MARGIN):
+    now = _instant_of(started - PAST_MARGIN) if started > _REAL_TIME else None
+    if deadline is not None and now is not None and deadline < now:
         problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
     return problems
 
 
 def _instant_of(seconds: float) -> Instant | None:
-    moment = datetime.fromtimestamp(seconds, UTC)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # beyond the years datetime can hold
+        return None
     return rfc3339_instant(moment.isoformat(timespec="microseconds"))
+
+
+def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, empty: bool) -> bool:
+    """A fast yes for the common success answers that the shared checks would find nothing in.
+
+    Their only findings besides schema errors are unknown fields and plausibility, which the
+    monitor does not report for answers; anything else takes the full check.
+    """
+    if status not in op.success or method == "HEAD":
+        return False
+    if op.action in ("post", "delete"):
+        return empty
+    if op.action == "list":
+        if not isinstance(parsed, list) or op.kind is None:
+            return False
+        check = compiled(op.kind).is_valid
+        return all(check(item) for item in parsed)
+    schema = op.response_schema
+    if not isinstance(parsed, dict) or schema is None:
+        return False
+    if op.action == "new_id" and (op.kind is None or ID_FIELDS[op.kind] not in parsed):
+        return False
+    return compiled(schema).is_valid(parsed)
 
 
 def _response_rules(view: View) -> list[MonitorFinding]:
@@ -197,12 +243,15 @@ def _response_rules(view: View) -> list[MonitorFinding]:
     op, exchange, status = view.op, view.exchange, view.status
     assert op is not None and status is not None
     content_type = exchange.response_headers.get("content-type", "")
-    text = "" if exchange.truncated else _text(exchange.response_body)
-    findings = []
+    findings: list[MonitorFinding] = []
     body_problems = []
-    for problem in response_findings(op, exchange.method, status, content_type, text):
-        if problem.severity != ERROR:
-            continue  # unknown fields in responses are tolerated (section 4)
+    parsed = UNPARSED if exchange.truncated else _parsed(view.response_json)
+    if _plainly_fine(op, exchange.method, status, parsed, not exchange.response_body.strip()):
+        return findings
+    text = "" if exchange.truncated else _text(exchange.response_body)
+    for problem in response_findings(op, exchange.method, status, content_type, text, parsed=parsed):
+        if problem.severity != ERROR or problem.rule.startswith("PL-"):
+            continue  # unknown fields are tolerated (section 4); plausibility is judged where objects are posted
         if problem.rule == "status":
             severity = WARNING if status == 429 else ERROR  # D-51: rate limiting is not in section 5
             findings.append(_finding(view, severity, op.id, SERVER, f"{_where(view)}: {problem.message}"))

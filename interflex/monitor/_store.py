@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from interflex.profile import ID_FIELDS
 from interflex.validation._datetime import rfc3339_instant
 from interflex.validation._schemas import fields
 
@@ -41,28 +40,28 @@ def _normal(name: str, value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """An object as posted: the path key it lives under and its known fields, normalized."""
+    """An object as posted: the path key it lives under and its known fields."""
 
     path: Any
-    values: tuple[tuple[str, Any], ...]
-    raw: dict[str, Any]  # the known fields as posted (for PL-5, PL-7, CL-8 and messages)
+    raw: dict[str, Any]  # the known fields as posted (for ST-9, PL-5, PL-7, CL-8 and messages)
 
     def differences(self, listed: dict[str, Any]) -> list[str]:
         """Field-for-field differences of a listed copy (fields only in the list are ignored)."""
         found = []
-        for name, value in self.values:
+        for name, value in self.raw.items():
             if name not in listed:
-                found.append(f"{name} missing (posted {self.raw[name]!r})")
-            elif _normal(name, listed[name]) != value:
-                found.append(f"{name}: posted {self.raw[name]!r}, listed {listed[name]!r}")
+                found.append(f"{name} missing (posted {value!r})")
+                continue
+            other = listed[name]
+            if (other != value or type(other) is not type(value)) and _normal(name, other) != _normal(name, value):
+                found.append(f"{name}: posted {value!r}, listed {other!r}")
         return found
 
 
 def stored(kind: str, path: Any, body: dict[str, Any]) -> Stored:
     """The `Stored` form of a posted body of `kind`."""
     known = fields(kind)
-    raw = {name: value for name, value in body.items() if name in known}
-    return Stored(path, tuple(sorted((name, _normal(name, value)) for name, value in raw.items())), raw)
+    return Stored(path, {name: value for name, value in body.items() if name in known})
 
 
 @dataclass(slots=True)
@@ -166,6 +165,13 @@ class Store:
                 if not ids:
                     del index[index_key]  # type: ignore[arg-type]
 
+    def deleted(self, kind: str, object_id: str) -> bool:
+        """Whether the capture shows a DELETE of the object (remembered or forgotten)."""
+        history = self.objects.get((kind, object_id))
+        if history is None:
+            return hash((kind, object_id)) in self.gone
+        return not history.initial or any(e.value is None for e in history.events)
+
     def ids_under(self, kind: str, path: Any) -> set[str]:
         """Ids of `kind` with a POST under `path` that are not forgotten."""
         return self.by_path.get((kind, path), set())
@@ -173,9 +179,6 @@ class Store:
     def referring(self, kind: str, name: str, value: Any) -> list[str]:
         """Ids of `kind` whose posted `name` field equals `value` (and that are not forgotten)."""
         return list(self.refs.get((kind, name, value), ()))
-
-    def __len__(self) -> int:
-        return len(self.objects)
 
 
 # Fields that other rules look objects up by (PL-5, PL-7, CL-8).
@@ -185,4 +188,3 @@ _REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
     "FlexibilityActivationAck": ("offer_id", "activation_id"),
     "FlexibilityActivationNack": ("offer_id", "activation_id"),
 }
-assert set(_REFERENCE_FIELDS) <= set(ID_FIELDS)

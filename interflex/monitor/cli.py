@@ -142,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _judge(args.captures, platform, args.complete, writer, summary)
             except ToolError as exc:
                 unreadable = str(exc)
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:  # a bug: one line
+                where = f"after {summary.exchanges} exchanges"
+                unreadable = f"internal error {where} ({type(exc).__name__}: {exc}); please report it"
             writer.close(summary, names, args.complete)
         if args.output:
             print(summary.line())

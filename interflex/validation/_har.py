@@ -37,7 +37,7 @@ from interflex.validation._results import Result
 from interflex.validation._statuses import allowed_statuses
 from interflex.validation._validator import schema_findings, validate
 
-_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+")
+API_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/?#]+")
 _FORM = "application/x-www-form-urlencoded"
 JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
 
@@ -47,7 +47,7 @@ def api_path(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     path = urlsplit(url).path
-    found = _BASE.search(path)
+    found = API_BASE.search(path)
     return path[found.end() :] if found else None
 
 
@@ -80,7 +80,12 @@ def _mime_type(response: dict[str, Any]) -> str:
     return ""
 
 
-def _json_body(text: str, where: str) -> tuple[Any, list[Finding]]:
+UNPARSED: Any = object()  # no parsed body given: parse the text
+
+
+def _json_body(text: str, where: str, parsed: Any = UNPARSED) -> tuple[Any, list[Finding]]:
+    if parsed is not UNPARSED:
+        return parsed, []
     try:
         return parse_json(text), []
     except ValueError as exc:
@@ -108,10 +113,11 @@ def _check_request(op: Operation, request: dict[str, Any], strict: bool) -> list
     return request_findings(op, text if isinstance(text, str) else None, strict)
 
 
-def request_findings(op: Operation, text: str | None, strict: bool = False) -> list[Finding]:
+def request_findings(op: Operation, text: str | None, strict: bool = False, parsed: Any = UNPARSED) -> list[Finding]:
     """The request body of `op` (None: not in the capture): a POSTed object or the A1/A2 form.
 
-    Shared by the HAR check and the protocol monitor (CL-1, CL-4).
+    Shared by the HAR check and the protocol monitor (CL-1, CL-4). `parsed`: the body's JSON
+    value when the caller has parsed it already (it must be valid JSON).
     """
     if op.request_schema is None and op.action not in ("token", "refresh"):
         return []
@@ -119,13 +125,13 @@ def request_findings(op: Operation, text: str | None, strict: bool = False) -> l
         return [Finding(WARNING, "/request/body", "body", "request body not in the capture; not checked")]
     if op.request_schema is None:
         return _check_form(op, text)
-    body, problems = _json_body(text, "/request/body")
+    body, problems = _json_body(text, "/request/body", parsed)
     if problems:
         return problems
     return _prefixed(validate(body, op.request_schema, strict), "/request/body")
 
 
-def _check_success_body(op: Operation, status: int, text: str, strict: bool) -> list[Finding]:
+def _check_success_body(op: Operation, status: int, text: str, strict: bool, parsed: Any) -> list[Finding]:
     where = "/response/body"
     empty = not text.strip()
     if status == 204:
@@ -136,7 +142,7 @@ def _check_success_body(op: Operation, status: int, text: str, strict: bool) -> 
             if op.response_schema is None
             else [Finding(ERROR, where, "json", f"empty body; {op.id} answers a JSON {op.response_schema}")]
         )
-    body, problems = _json_body(text, where)
+    body, problems = _json_body(text, where, parsed)
     if problems:
         return problems
     if op.action == "list":
@@ -166,11 +172,12 @@ def _check_response(op: Operation, method: str, response: dict[str, Any], strict
 
 
 def response_findings(
-    op: Operation, method: str, status: int, content_type: str, text: str, strict: bool = False
+    op: Operation, method: str, status: int, content_type: str, text: str, strict: bool = False, parsed: Any = UNPARSED
 ) -> list[Finding]:
     """A response to `op`: status allowed (rule `status`), success body (ST-10), Error body, AU-3.
 
-    Shared by the HAR check and the protocol monitor. `text` is the decoded body.
+    Shared by the HAR check and the protocol monitor. `text` is the decoded body; `parsed` its
+    JSON value when the caller has parsed it already (valid JSON only).
     """
     allowed = allowed_statuses(op)
     findings = []
@@ -181,17 +188,17 @@ def response_findings(
     if method == "HEAD":
         return findings
     if status in op.success:
-        findings += _check_success_body(op, status, text, strict)
+        findings += _check_success_body(op, status, text, strict, parsed)
     elif 400 <= status < 500 and JSON_TYPE.match(content_type):
-        body, problems = _json_body(text, "/response/body")
+        body, problems = _json_body(text, "/response/body", parsed)
         findings += problems or _prefixed(validate(body, "Error", strict), "/response/body")
-        if op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
+        if status != 413 and op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
             findings += _oauth_error_code(body["error"])
     return findings
 
 
 def _oauth_error_code(code: object) -> list[Finding]:
-    """AU-3: A1/A2 failures carry one of the OAuth error codes of RFC 6749 section 5.2."""
+    """AU-3: A1/A2 failures (but a 413 for an oversized body, D-10) carry an OAuth error code."""
     if code in OAUTH_ERRORS:
         return []
     listed = ", ".join(sorted(OAUTH_ERRORS))
