@@ -29,6 +29,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("bare-id-string", "core-ids", 'id getters answer a bare JSON string instead of {"offer_id": ...}'),
     ("duplicate-request-accepted", "core-requests", "R2 accepts an already stored request_id (201, overwrites)"),
     ("lists-lose-precision", "core-requests", "R3 returns flexible_power and duration as strings"),
+    ("requests-list-any-dso", "core-requests", "R3 lists the requests posted under every DSO's path, whatever {dso}"),
     ("offer-offset-lost", "core-offers", "O3 returns times converted to UTC with the offset stripped (naive)"),
     ("offer-delete-unknown-204", "core-offers", "O4 of an unknown offer id answers 204"),
     (
@@ -38,9 +39,20 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ),
     ("no-activations", "core-activations", "the whole activation family (V1-V4) answers 404"),
     ("activation-delete-keeps", "core-activations", "V4 answers 204 but the activation stays listed"),
+    (
+        "activations-list-any-agg",
+        "core-activations",
+        "V3 lists the DSO's activations to every aggregator, whatever {agg}",
+    ),
     ("ack-empty-list-404", "core-acks", "K3 answers 404 instead of [] when there are no ACKs"),
     ("ack-delete-any-path", "core-acks", "K4 deletes an ACK by its id under any aggregator's path"),
+    ("acks-list-any-agg", "core-acks", "K3 lists the ACKs posted under every aggregator's path, whatever {agg}"),
     ("nack-post-202", "core-nacks", "N2 answers 202 (not 201/200)"),
+    (
+        "nacks-list-any-agg-to-dsos",
+        "core-nacks",
+        "N3 read by a DSO lists every aggregator's NACKs, whatever {agg} (an aggregator sees its path's only)",
+    ),
     ("no-authz-check", "authorization", "any authenticated user may POST/DELETE under any {dso}/{agg}"),
     ("agg-reads-foreign-activations", "authorization", "V3 lets any aggregator read {dso}/{agg} activations"),
     ("malformed-json-500", "robustness", "a malformed JSON body answers 500"),

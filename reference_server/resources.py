@@ -204,6 +204,15 @@ def _degrade(ctx: Context, op: Operation, bodies: list[str]) -> list[str]:
     return changed
 
 
+# ST-12 leak faults: fault -> (list operation, path segment it ignores, only for callers of this role or all)
+_LIST_LEAKS: dict[str, tuple[str, str, str | None]] = {
+    "requests-list-any-dso": ("R3", "dso", None),
+    "activations-list-any-agg": ("V3", "agg", None),
+    "acks-list-any-agg": ("K3", "agg", None),
+    "nacks-list-any-agg-to-dsos": ("N3", "agg", "dso"),
+}
+
+
 def list_objects(ctx: Context, op: Operation, params: dict[str, str], user: User | None, request: Request) -> Response:
     """R3/O3/V3/K3/N3: the stored objects, exactly as posted (ST-6, ST-9), date-filtered (DF-1)."""
     kind = op.kind
@@ -220,7 +229,11 @@ def list_objects(ctx: Context, op: Operation, params: dict[str, str], user: User
         own = user.entity_id if mine and user is not None else None
         found = ctx.store.find(kind, agg=own, valid_at=moment)
     else:
-        found = ctx.store.find(kind, dso=params.get("dso"), agg=params.get("agg"), valid_at=moment)
+        owner = {"dso": params.get("dso"), "agg": params.get("agg")}
+        for fault, (op_id, column, role) in _LIST_LEAKS.items():
+            if ctx.faulty(fault) and op.id == op_id and (role is None or (user is not None and user.role == role)):
+                owner[column] = None  # the leak: this path segment no longer narrows the list (ST-12)
+        found = ctx.store.find(kind, valid_at=moment, **owner)
     if not found and ctx.faulty("ack-empty-list-404") and op.id == "K3":
         return error(404, "not_found", "no ACKs")
     if ctx.alternative("lists-newest-first"):

@@ -12,6 +12,18 @@ import pytest
 from ats.docs import load_fault_matrix, run_suite
 from reference_server import FAULTS
 
+# Faults that exist to prove one test case can FAIL: that case must FAIL, whatever else does.
+PROVES: dict[str, str] = {
+    "requests-list-any-dso": "IFX-REQ-007",  # ST-12 per list operation
+    "activations-list-any-agg": "IFX-ACT-008",
+    "acks-list-any-agg": "IFX-ACK-009",
+    "nacks-list-any-agg-to-dsos": "IFX-NACK-010",
+}
+
+
+def test_proving_faults_exist() -> None:
+    assert set(PROVES) <= set(FAULTS)
+
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_fault_is_caught(name: str) -> None:
@@ -23,6 +35,7 @@ def test_fault_is_caught(name: str) -> None:
     assert data["returncode"] == 1
     assert summary["classes"][fault.conformance_class]["counts"]["FAIL"] >= 1, summary
     failing = {case for case, v in data["cases"].items() if v["verdict"] == "FAIL"}
+    assert name not in PROVES or PROVES[name] in failing, f"{PROVES.get(name)} did not FAIL"
     documented = {c for c in load_fault_matrix().get(name, {}).get("failing", []) if c in data["cases"]}
     assert documented <= failing, f"docs/ATS.md lists cases this run did not fail: {sorted(documented - failing)}"
 
