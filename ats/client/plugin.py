@@ -117,6 +117,18 @@ class ClientHooks:
             item.stash[_CASE] = case
             item.add_marker(case.marker)
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Remember deselected client test cases (-k, -m): such a run is partial, never CONFORMANT."""
+        from ats.plugin import RUN_KEY
+
+        state = items[0].config.stash.get(RUN_KEY, None) if items else None
+        if state is not None:
+            state.deselected += [
+                {"nodeid": item.nodeid, "case": case.id, "class": case.conformance_class}
+                for item in items
+                if (case := item.stash.get(_CASE, None)) is not None
+            ]
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report = yield

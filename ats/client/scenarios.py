@@ -52,7 +52,9 @@ ALTERNATIVES_B = (
 
 @dataclass(frozen=True)
 class Scenario:
-    """One way of running the client; `needs_goal`: the client must reach its negotiation goal here."""
+    """One way of running the client: the platform's deviations, alternative modes, token lifetime, and the
+    counterparts' timing (which test cases need the client to complete its negotiation where is
+    `ats.client.expectations`)."""
 
     name: str
     role: str
@@ -67,7 +69,6 @@ class Scenario:
     activation_in: timedelta = timedelta(minutes=30)
     deadline_in: timedelta = timedelta(minutes=10)
     offset: timedelta | None = None  # the counterparts write their times at this UTC offset (else with Z)
-    needs_goal: bool = True
 
 
 def _both(name: str, description: str, **kwargs: Any) -> list[Scenario]:
@@ -116,7 +117,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         "400",
         "the client's first POST is answered 400 and not stored; the client need not reach its goal (CL-6)",
         deviation=Deviation("400"),
-        needs_goal=False,
     ),
     *_both(
         "alternatives-a",

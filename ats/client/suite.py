@@ -47,10 +47,6 @@ class ClientRun:
                 self._results = run_scenarios(self.ixit, self.scenarios, jobs=self.jobs, manual=self.manual)
             return self._results
 
-    @property
-    def started(self) -> bool:
-        return self._results is not None
-
     def judge(self, name: str) -> ScenarioJudge:
         with self._lock:
             if name not in self._judges:
