@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -21,6 +21,9 @@ from ats.client.platform import HARNESS_HEADER, HarnessPlatform, User
 from interflex.client import InterflexClient, InterflexError
 
 POLL = 0.05  # seconds between the counterparts' reads
+if TYPE_CHECKING:
+    from ats.client.scenarios import Plan
+
 REQUESTED = 40.0
 PRICE = 100.0
 
@@ -69,7 +72,7 @@ class _Party:
 class Counterparts(threading.Thread):
     """Plays the counterparts of one scenario until `stop()`; `knowledge` holds what happened."""
 
-    def __init__(self, platform: HarnessPlatform, role: str, client: User, others: list[User], plan: Any) -> None:
+    def __init__(self, platform: HarnessPlatform, role: str, client: User, others: list[User], plan: Plan) -> None:
         super().__init__(daemon=True, name="client-harness-parties")
         self.platform, self.role, self.client_user, self.plan = platform, role, client, plan
         self.knowledge = Knowledge()
