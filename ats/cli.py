@@ -27,6 +27,7 @@ examples:
   interflex-ats --client-ixit fixtures/ixit/client-dso.yaml --cert-report reports/client  # client conformance
 
 Every pytest option works as well (-k, -x, -n N with pytest-xdist, --junitxml ...); see `pytest --help`.
+`pytest --target-url URL --ixit FILE [pytest options]` without test paths is the same run.
 Documentation: docs/user-guide.md
 """
 

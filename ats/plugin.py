@@ -2,9 +2,10 @@
 
 Thin glue: options, markers, fixtures, verdict records (contract C4) and the terminal summary.
 The plugin is inert unless the run's arguments point at the test cases (`pytest --pyargs ats`,
-`interflex-ats`, or a path inside `ats/cases`). On the controller it validates options and the
-IXIT up front, starts the bundled reference server when no target is given (once per run, shared
-by pytest-xdist workers) and probes the target; workers record verdicts, the controller merges them.
+`interflex-ats`, a path inside `ats/cases`, or `--target-url`/`--ixit` without test paths). On the
+controller it validates options and the IXIT up front, starts the bundled reference server when no
+target is given (once per run, shared by pytest-xdist workers), probes the target and logs in every
+IXIT account once (pre-flight); workers record verdicts, the controller merges them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ats.ixit import Ixit, default_ixit, load_ixit
 from ats.recorder import format_evidence
 from ats.run import RunInfo, RunState, utc_now
 from ats.session import Api, Context
-from ats.target import probe, resolve_ixit, selected_alternatives, selected_classes, start_reference_server
+from ats.target import preflight, probe, resolve_ixit, selected_alternatives, selected_classes, start_reference_server
 from ats.verdicts import (
     CONFORMANT,
     FAIL,
@@ -46,7 +47,9 @@ _ACTIVE = pytest.StashKey[bool]()
 _SETUP = pytest.StashKey[dict]()
 _CASE = pytest.StashKey[Case]()
 _API = pytest.StashKey[Api]()
+_HINT = pytest.StashKey[bool]()
 TEARDOWN_RECORD = "ats-teardown"  # user_properties name of the record of a failed teardown
+EVIDENCE_SECTION = "interflex-ats evidence"  # report section holding a finding's exchanges as text
 
 ATS_DIR = Path(ats.__file__).resolve().parent
 CASES_DIR = ATS_DIR / "cases"
@@ -163,6 +166,20 @@ def is_ats_run(config: pytest.Config) -> bool:
     return False
 
 
+def _target_given(config: pytest.Config) -> bool:
+    return bool(config.option.target_url or config.option.ixit) and not config.option.help
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """`pytest --target-url URL` / `pytest --ixit FILE` without test paths runs the suite exactly as
+    `interflex-ats` does (`--pyargs ats`), decided before pytest loads conftests and picks its test paths."""
+    known = early_config.known_args_namespace
+    if (known.target_url or known.ixit) and not known.file_or_dir and not known.help:
+        args.extend(["--pyargs", "ats"])  # pytest parses `args` (this very list) once more after this hook
+        known.file_or_dir, known.pyargs = ["ats"], True
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "case(id): binds the test to a test case of ats/catalog.yaml")
     for name in CONFORMANCE_CLASSES:
@@ -178,6 +195,7 @@ def pytest_configure(config: pytest.Config) -> None:
         configure_client_run(config)
         return
     if not active:
+        config.stash[_HINT] = _target_given(config) and not hasattr(config, "workerinput")
         return
     _load_hypothesis_profile(config.option.ats_examples)
     _keep_hypothesis_out_of_the_working_directory(config)
@@ -206,6 +224,9 @@ def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, An
         config.add_cleanup(server.stop)
         ixit = ixit.with_target(server.base_url)
     server_header = probe(ixit, min(config.option.ats_timeout, 10.0))
+    failed_logins = preflight(ixit, config.option.ats_timeout)
+    if failed_logins:
+        raise pytest.UsageError(*failed_logins)
     info = RunInfo(
         target_url=ixit.target_url,
         server_header=server_header,
@@ -266,6 +287,16 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if path != ATS_DIR and ATS_DIR in path.parents and path != CASES_DIR and CASES_DIR not in path.parents:
         return True
     return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """`--target-url`/`--ixit` with test paths that do not include the suite: say how to run it."""
+    if config.stash.get(_HINT, False):
+        terminalreporter.write_line(
+            "interflex-ats: --target-url/--ixit apply to the conformance suite, which these test paths do not "
+            "include; to run it, give no test paths (pytest --target-url URL --ixit FILE) or run interflex-ats",
+            yellow=True,
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -457,11 +488,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             _path, lineno, _ = item.location
             report.outcome = "skipped"
             report.longrepr = (str(item.path), (lineno or 0) + 1, header)
-            report.sections.append(("interflex-ats evidence", evidence))
+            report.sections.append((EVIDENCE_SECTION, evidence))
         elif isinstance(exc, Failure) or (exc is not None and any(isinstance(e, Failure) for e in _leaves(exc))):
             report.longrepr = f"{header}\n\nHTTP exchanges of {case.id}:\n{evidence}"
         else:
-            report.sections.append(("interflex-ats evidence", f"{header}\n\n{evidence}"))
+            report.sections.append((EVIDENCE_SECTION, f"{header}\n\n{evidence}"))
     return report
 
 

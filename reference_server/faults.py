@@ -1,7 +1,8 @@
 """Fault-injection modes: each makes the server deviate from PROFILE.md in exactly one way.
 
 The conformance suite must FAIL at least one test case of the named class for every mode
-(docs/contracts.md C1).
+(docs/contracts.md C1), except the modes that only show under concurrent traffic
+(`shows_under == "load"`): `interflex-load` must find those (docs/load.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ class Fault:
     name: str
     description: str
     conformance_class: str
+    shows_under: str = "suite"  # "load": only concurrent traffic shows it (interflex-load, not the suite)
 
 
 _TABLE: tuple[tuple[str, str, str], ...] = (
@@ -65,7 +67,21 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("date-filter-lenient", "date-filter", "a malformed, empty or repeated valid_at answers 200"),
 )
 
-FAULTS: dict[str, Fault] = {name: Fault(name, description, cls) for name, cls, description in _TABLE}
+# Faults that only show under concurrent load (reference_server/load_faults.py); the suite, one
+# request at a time, cannot see them, interflex-load must (tests/test_load_faults.py).
+_LOAD_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("ids-race", "core-ids", "id getters hand out the same id twice to concurrent callers (unlocked counter, ID-1)"),
+    (
+        "lost-writes",
+        "core-requests",
+        "a POST overlapping another POST of its kind answers 201 but is not stored (ST-9)",
+    ),
+    ("overload-503", "robustness", "answers 503 while more than 4 requests are in flight (ST-7)"),
+)
+
+FAULTS: dict[str, Fault] = {name: Fault(name, description, cls) for name, cls, description in _TABLE} | {
+    name: Fault(name, description, cls, shows_under="load") for name, cls, description in _LOAD_TABLE
+}
 
 
 def check_fault(name: str | None) -> str | None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from interflex.ixit import load_ixit
-from interflex.monitor import CaptureError, exchange_from_record, judge, platform_from_ixit, read_capture
-from interflex.monitor.cli import main
+from interflex.monitor import CaptureError, HttpExchange, exchange_from_record, judge, platform_from_ixit, read_capture
+from interflex.monitor.cli import in_start_order, main
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = ROOT / "fixtures" / "captures"
@@ -209,3 +209,9 @@ def test_large_har_is_streamed(tmp_path: Path) -> None:
         handle.write(",".join([json.dumps(entry)] * 3000))
         handle.write('], "comment": 12345}}')
     assert sum(1 for _ in read_capture(path)) == 3000
+
+
+def test_in_start_order_restores_order_within_the_window() -> None:
+    exchanges = [HttpExchange(i, "GET", "/x", started=float(i)) for i in range(50)]
+    ended_order = sorted(exchanges, key=lambda e: (e.started // 5, -e.started))  # late by up to 4 places
+    assert [e.index for e in in_start_order(ended_order, window=5)] == list(range(50))

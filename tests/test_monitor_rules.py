@@ -319,7 +319,7 @@ def test_st8_error_body_is_a_warning_and_au3_an_error() -> None:
     )
     found = traffic.judge()
     assert rules(found, "warning") == {("ST-8", "server")}
-    assert [(f.exchange, f.rule) for f in found if f.side == "server" and f.severity == "error"] == [(3, "AU-3")]
+    assert [(f.exchange, f.rule) for f in found if f.side == "server" and f.severity == "error"] == [(2, "AU-3")]
 
 
 def test_cl1_token_form_and_bearer_token_au4_when_accepted() -> None:

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from ats.plugin import EVIDENCE_SECTION
 from ats.reporting.certificate import EVIDENCE_CSS, render_evidence
 from ats.reporting.document import evidence_item, report_title
 from ats.reporting.records import ats_record
 from ats.run import RunState
 from ats.verdicts import FAIL, INCONCLUSIVE, VERDICTS
 
+_EVIDENCE_BANNER = f"{' ' + EVIDENCE_SECTION + ' ':-^80}\n"  # how pytest-html heads a report section
 VERDICT_COLORS = {"PASS": "#1b5e20", "FAIL": "#b71c1c", "INCONCLUSIVE": "#bf360c", "N/A": "#616161"}
 
 
@@ -82,6 +84,18 @@ class HtmlReportHooks:
         if not self.state.records:
             return
         prefix.append(verdict_summary_html(self.state))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_html(self, report: Any, data: list[str]) -> None:
+        """A failing row shows its evidence once, in the HTML extra: the log keeps pytest's own output
+        without the evidence as text (and an INCONCLUSIVE row its finding, not pytest's skip tuple)."""
+        rec = ats_record(report)
+        if rec is None or rec.get("verdict") not in (FAIL, INCONCLUSIVE):
+            return
+        if isinstance(report.longrepr, tuple) and data:  # (path, line, finding) of a skip
+            data[0] = escape(str(report.longrepr[2])) + "\n"
+        marker = escape(f"\n\nHTTP exchanges of {rec.get('case')}:\n")
+        data[:] = [entry.split(marker)[0] for entry in data if not entry.startswith(_EVIDENCE_BANNER)]
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         """Attach the finding and the recorded (redacted) exchanges to failing rows as an HTML extra."""

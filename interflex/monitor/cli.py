@@ -82,15 +82,18 @@ def in_start_order(exchanges: Iterable[HttpExchange], window: int = REORDER_WIND
     """The exchanges sorted by `started`, assuming none is more than `window` places late."""
     held: list[tuple[float, int, HttpExchange]] = []
     for exchange in exchanges:
-        heapq.heappush(held, (exchange.started, exchange.index, exchange))
-        if len(held) > window:
-            yield heapq.heappop(held)[2]
+        if len(held) < window:
+            heapq.heappush(held, (exchange.started, exchange.index, exchange))
+        else:
+            yield heapq.heappushpop(held, (exchange.started, exchange.index, exchange))[2]
     while held:
         yield heapq.heappop(held)[2]
 
 
 def _merged(paths: Sequence[Path]) -> Iterator[HttpExchange]:
     streams = [in_start_order(read_capture(path, first_index=n << _FILE_BITS)) for n, path in enumerate(paths)]
+    if len(streams) == 1:
+        return streams[0]
     return heapq.merge(*streams, key=lambda exchange: exchange.started)
 
 
