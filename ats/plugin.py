@@ -172,10 +172,11 @@ def _target_given(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
-    """`pytest --target-url URL` / `pytest --ixit FILE` without test paths runs the suite exactly as
-    `interflex-ats` does (`--pyargs ats`), decided before pytest loads conftests and picks its test paths."""
+    """`pytest --target-url URL` / `pytest --ixit FILE` / `pytest --client-ixit FILE` without test paths runs
+    the suite as `interflex-ats` does (`--pyargs ats`), decided before pytest loads conftests and picks its
+    test paths."""
     known = early_config.known_args_namespace
-    if (known.target_url or known.ixit) and not known.file_or_dir and not known.help:
+    if (known.target_url or known.ixit or known.client_ixit) and not known.file_or_dir and not known.help:
         args.extend(["--pyargs", "ats"])  # pytest parses `args` (this very list) once more after this hook
         known.file_or_dir, known.pyargs = ["ats"], True
 
