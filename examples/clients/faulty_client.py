@@ -236,6 +236,9 @@ def garbage(args: Any) -> int:
 
 def main() -> int:
     argv = sys.argv[1:]
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if "--list" in argv:
         for name, fault in ALL.items():
             print(f"{name:<24} {fault.role:<11} {fault.conformance_class:<19} {fault.rule:<5} {fault.description}")
