@@ -136,8 +136,10 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from ats.client.options import OPTIONS as CLIENT_OPTIONS
+
     group = parser.getgroup("interflex-ats", "InterFlex conformance suite")
-    for name, kwargs in OPTIONS:
+    for name, kwargs in [*OPTIONS, *CLIENT_OPTIONS]:
         group.addoption(name, dest=name.lstrip("-").replace("-", "_"), **kwargs)
 
 
@@ -172,10 +174,11 @@ def _target_given(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
-    """`pytest --target-url URL` / `pytest --ixit FILE` without test paths runs the suite exactly as
-    `interflex-ats` does (`--pyargs ats`), decided before pytest loads conftests and picks its test paths."""
+    """`pytest --target-url URL` / `pytest --ixit FILE` / `pytest --client-ixit FILE` without test paths runs
+    the suite as `interflex-ats` does (`--pyargs ats`), decided before pytest loads conftests and picks its
+    test paths."""
     known = early_config.known_args_namespace
-    if (known.target_url or known.ixit) and not known.file_or_dir and not known.help:
+    if (known.target_url or known.ixit or known.client_ixit) and not known.file_or_dir and not known.help:
         args.extend(["--pyargs", "ats"])  # pytest parses `args` (this very list) once more after this hook
         known.file_or_dir, known.pyargs = ["ats"], True
 
@@ -186,6 +189,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{class_marker(name)}: test case of conformance class {name}")
     active = is_ats_run(config) and not config.option.help
     config.stash[_ACTIVE] = active
+    if active and (config.option.client_ixit or config.option.client_manual):
+        if not config.option.client_ixit:
+            raise pytest.UsageError("--client-manual needs --client-ixit FILE (the client's role and entity)")
+        from ats.client.plugin import configure as configure_client_run
+
+        config.stash[_ACTIVE] = False  # the server suite's hooks stay inert; ats.client.plugin takes over
+        configure_client_run(config)
+        return
     if not active:
         config.stash[_HINT] = _target_given(config) and not hasattr(config, "workerinput")
         return

@@ -40,6 +40,8 @@ class RunInfo:
     secrets: list[str] = field(default_factory=list, repr=False)
     reference_fault: str | None = None  # self-test runs only (--ats-reference-fault)
     classes: list[str] = field(default_factory=list)  # --ats-class selection; empty: every class
+    subject: str = "server"  # "client" in a client conformance run (--client-ixit)
+    client: dict[str, Any] | None = None  # client runs: role, entity_id, command, timeout_s, scenarios
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form without the secrets."""

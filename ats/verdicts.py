@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from interflex.profile import CONFORMANCE_CLASSES, MANDATORY, OPTIONAL
+from interflex.profile import CLIENT_CLASSES, CONFORMANCE_CLASSES, MANDATORY, OPTIONAL
 
 PASS = "PASS"
 FAIL = "FAIL"
@@ -161,8 +161,9 @@ class Summary:
 
 
 def is_gating(conformance_class: str, ics: Mapping[str, bool]) -> bool:
-    """Mandatory classes and declared optional classes gate the overall verdict; `recommended` never."""
-    gating = CONFORMANCE_CLASSES.get(conformance_class)
+    """Mandatory classes and declared optional classes gate the overall verdict; `recommended` never.
+    The client classes (`CLIENT_CLASSES`) gate the same way in a client run."""
+    gating = CONFORMANCE_CLASSES.get(conformance_class) or CLIENT_CLASSES.get(conformance_class)
     return gating == MANDATORY or (gating == OPTIONAL and ics.get(conformance_class) is True)
 
 
@@ -214,7 +215,7 @@ def summarize(
     complete = not not_run and not interrupted
     if complete and waivers:
         cases = aggregate_cases(records, waived=waivers)
-    order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
+    order = {name: i for i, name in enumerate([*CONFORMANCE_CLASSES, *CLIENT_CLASSES])}
     classes: dict[str, ClassSummary] = {}
     per_class: dict[str, list[str]] = {}
     for case in sorted(cases.values(), key=lambda c: (order.get(c["class"], len(order)), c["case"])):

@@ -257,6 +257,47 @@ def _partial_note(doc: Mapping[str, Any], shown: int = 20) -> str:
     return "".join(parts)
 
 
+_CLIENT_RULE = " (for a client: of every mandatory client class)"
+
+
+def _subtitle(client: Mapping[str, Any] | None) -> str:
+    if client is None:
+        return "InterFlex wire profile conformance assessment by the InterFlex abstract test suite."
+    return (
+        f"InterFlex client conformance assessment of a {client['role']} client (PROFILE.md section 11) by the "
+        "InterFlex abstract test suite, which played the platform and the other parties."
+    )
+
+
+def _client_rows(client: Mapping[str, Any]) -> str:
+    return _kv(
+        [
+            ("Client under test", _e(f"{client['role']} client of entity {client['entity_id']}")),
+            ("Command", f'<span class="mono">{_e(client["command"])}</span>'),
+            ("Scenario timeout", _e(f"{client['timeout_s']:g} s")),
+        ]
+    )
+
+
+def _scenarios(client: Mapping[str, Any]) -> str:
+    """The scenarios of a client run: how each ended, and the client's output (redacted tails)."""
+    rows = []
+    for entry in client["scenarios"]:
+        output = "".join(
+            f"<details><summary>{name}</summary><pre>{_e(entry[name][-SHOWN_BODY:])}</pre></details>"
+            for name in ("stdout", "stderr")
+            if entry[name]
+        )
+        rows.append(
+            f'<tr><td class="mono">{_e(entry["name"])}</td><td>{_e(entry["description"])}</td>'
+            f'<td>{_e(entry["how"])}</td><td class="n">{entry["exchanges"]}</td><td>{output}</td></tr>'
+        )
+    return (
+        '<h2>Scenarios</h2><table id="scenarios"><tr><th>Scenario</th><th>What the platform did</th>'
+        f"<th>How the client's run ended</th><th>Requests</th><th>Client output</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def render_certificate(doc: Mapping[str, Any]) -> str:
     """The certificate page for a results document (`results_document`)."""
     target, suite, run, rep = doc["target"], doc["suite"], doc["run"], doc["reproduce"]
@@ -271,14 +312,19 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
     fault = target.get("reference_fault")
     duration = "unknown" if run["duration"] is None else f"{run['duration']:.1f} s"
     partial = _partial_note(doc)
-    implementation = _kv(
-        [
-            ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
-            ("Server header", _e(target["server"] or "(not sent)")),
-            ("IXIT entity ids", _e(entity_ids or "(none)")),
-            ("Declared ICS", _e(ics or "(no optional class declared)")),
-            *([("Reference fault mode", _e(fault))] if fault else []),
-        ]
+    client = doc.get("client") if doc.get("subject") == "client" else None
+    implementation = (
+        _client_rows(client)
+        if client
+        else _kv(
+            [
+                ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
+                ("Server header", _e(target["server"] or "(not sent)")),
+                ("IXIT entity ids", _e(entity_ids or "(none)")),
+                ("Declared ICS", _e(ics or "(no optional class declared)")),
+                *([("Reference fault mode", _e(fault))] if fault else []),
+            ]
+        )
     )
     suite_and_run = _kv(
         [
@@ -308,11 +354,12 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
 </head>
 <body>
 <h1>{_e(doc["title"])}</h1>
-<p class="muted">InterFlex wire profile conformance assessment by the InterFlex abstract test suite.</p>
+<p class="muted">{_e(_subtitle(client))}</p>
 <div class="verdict {"ok" if ok else "nok"}" id="overall">Overall verdict: {_e(doc["verdict"])}</div>
 {partial}<p>{", ".join(f"{doc['totals'][v]} {v}" for v in VERDICTS)} of {len(doc["cases"])} test cases.
 A target is CONFORMANT when every test case of every mandatory class and of every declared optional class
-passes; CONFORMANT WITH WAIVERS when the only failures are covered by approved, unexpired waivers.</p>
+passes{_CLIENT_RULE if client else ""}; CONFORMANT WITH WAIVERS when the only failures are covered by approved,
+unexpired waivers.</p>
 
 <h2>Implementation under test</h2>
 {implementation}
@@ -320,6 +367,7 @@ passes; CONFORMANT WITH WAIVERS when the only failures are covered by approved, 
 <h2>Test suite and run</h2>
 {suite_and_run}
 
+{_scenarios(client) if client else ""}
 <h2>Signature and evidence</h2>
 {_signature_and_evidence(doc)}
 

@@ -22,7 +22,7 @@ from ats.redaction import MASK, redact
 from ats.reporting.digest import folder_digest, sha256_file
 from ats.verdicts import FAIL, INCONCLUSIVE, VERDICTS, Summary, aggregate_cases
 from interflex._data import schemas_dir
-from interflex.profile import CONFORMANCE_CLASSES
+from interflex.profile import CLIENT_CLASSES, CONFORMANCE_CLASSES
 
 FORMAT = "interflex-ats-results/1"
 EVIDENCE_VERDICTS = (FAIL, INCONCLUSIVE)
@@ -186,7 +186,7 @@ def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
 
 
 def _cases(records: list[Mapping[str, Any]], secrets: list[str], waived: Sequence[str]) -> list[dict[str, Any]]:
-    order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
+    order = {name: i for i, name in enumerate([*CONFORMANCE_CLASSES, *CLIENT_CLASSES])}
     aggregated = aggregate_cases(records, waived=waived)
     evidence: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
@@ -235,17 +235,24 @@ def results_document(
     for case in cases:
         totals[case["verdict"]] += 1
     argv = elide_argv(info.argv or [], secrets)
-    return {
+    subject = getattr(info, "subject", "server")
+    client = _client_part(getattr(info, "client", None), secrets) if subject == "client" else None
+    title = report_title("conformance certificate", info.target_url, info.started)
+    if client is not None:
+        title = f"InterFlex client conformance certificate \u2014 {client['role']} {client['entity_id']} \u2014 "
+        title += display_utc(info.started)
+    doc = {
         "format": FORMAT,
         "verdict": summary.overall,
         "complete": bool(summary.complete),
         "interrupted": bool(summary.interrupted),
         "not_run": [{"case": e.get("case"), "nodeid": e.get("nodeid"), "reason": e["reason"]} for e in summary.not_run],
         "errors": [redact(str(error), secrets) for error in summary.errors],
-        "title": report_title("conformance certificate", info.target_url, info.started),
+        "title": title,
+        "subject": subject,
         "target": {
             "url": redact(_public_url(info.target_url), secrets),
-            "host": target_host(info.target_url),
+            "host": f"{client['role']} client {client['entity_id']}" if client else target_host(info.target_url),
             "server": redact(info.server_header, secrets) if info.server_header else None,
             "entity_ids": {str(k): v for k, v in (info.entity_ids or {}).items()},
             "ics": {str(k): bool(v) for k, v in (info.ics or {}).items()},
@@ -266,7 +273,7 @@ def results_document(
         "classes": [
             {
                 "name": name,
-                "requirement": CONFORMANCE_CLASSES.get(name, "unknown"),
+                "requirement": CONFORMANCE_CLASSES.get(name) or CLIENT_CLASSES.get(name, "unknown"),
                 "gating": bool(cls.gating),
                 "counts": {v: int(cls.counts.get(v, 0)) for v in VERDICTS},
                 "verdict": cls.verdict,
@@ -284,4 +291,26 @@ def results_document(
             "platform": env.get("platform"),
             "packages": dict(env.get("packages") or {}),
         },
+    }
+    if client is not None:
+        doc["client"] = client
+    return doc
+
+
+def _client_part(client: Mapping[str, Any] | None, secrets: list[str]) -> dict[str, Any]:
+    """The client under test of a client run (role, entity, command, scenarios with the client's output)."""
+    client = dict(client or {})
+    scenarios = []
+    for entry in client.get("scenarios") or []:
+        scenario = {str(k): v for k, v in entry.items()}
+        for key in ("how", "stdout", "stderr", "description"):
+            scenario[key] = redact(str(scenario.get(key) or ""), secrets)
+        scenario["harness_notes"] = [redact(str(n), secrets) for n in scenario.get("harness_notes") or []]
+        scenarios.append(scenario)
+    return {
+        "role": str(client.get("role") or ""),
+        "entity_id": str(client.get("entity_id") or ""),
+        "command": redact(str(client.get("command") or ""), secrets),
+        "timeout_s": float(client.get("timeout_s") or 0.0),
+        "scenarios": scenarios,
     }
