@@ -257,9 +257,10 @@ def _response_rules(view: View) -> list[MonitorFinding]:
             findings.append(_finding(view, ERROR, "AU-3", SERVER, f"{op.id} error: {problem.message}"))
         else:
             body_problems.append(problem)
-    if body_problems and status in op.success:
-        if not exchange.truncated:
-            findings.append(_finding(view, ERROR, "ST-10", SERVER, f"{op.id} success body {_summary(body_problems)}"))
-    elif body_problems:
+    if not body_problems or exchange.truncated:  # a cut body is not judged
+        return findings
+    if status in op.success:
+        findings.append(_finding(view, ERROR, "ST-10", SERVER, f"{op.id} success body {_summary(body_problems)}"))
+    else:
         findings.append(_finding(view, WARNING, "ST-8", SERVER, f"{op.id} error body {_summary(body_problems)}"))
     return findings
