@@ -68,6 +68,7 @@ ANSWER_FROM_ACTIVATION = (
     "activation_time",
 )
 DEFAULT_TOKEN_LIFETIME = 300.0  # seconds a token is reused when the target gives no usable expires_in
+BODY_BUDGET = 64 * 1024 * 1024  # bytes of response bodies a test keeps whole; older ones are compacted
 
 
 def pick(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -303,12 +304,22 @@ class Api:
             self.exchanges.append(exc.exchange)  # type: ignore[attr-defined]
             raise
         self.exchanges.append(ex)
+        self._bound_memory()
         if ex.body and b"_token" in ex.body:
             found = _json_or_none(ex)
             if isinstance(found, dict):
                 self.ctx.remember_secret(found.get("access_token"))
                 self.ctx.remember_secret(found.get("refresh_token"))
         return ex
+
+    def _bound_memory(self) -> None:
+        """Keep whole at most BODY_BUDGET bytes of response bodies, the newest; older ones keep only their
+        evidence (a test reading such a body again is INCONCLUSIVE, see `Exchange.json`)."""
+        kept = 0
+        for ex in reversed(self.exchanges):
+            kept += len(ex.body)
+            if kept > BODY_BUDGET:
+                ex.compact()
 
     def _check_success_body(self, op_id: str, ex: Exchange) -> None:
         op = OPERATIONS_BY_ID[op_id]
@@ -470,7 +481,13 @@ class Api:
         return ex.json()
 
     def cleanup(self) -> None:
-        """Delete everything this test created, newest first; errors are ignored (best effort)."""
+        """Delete everything this test created, newest first; errors are ignored (best effort).
+
+        The test's exchanges then keep only their evidence (`Exchange.compact`): the runner holds
+        on to them until the end of the run.
+        """
+        for ex in self.exchanges:
+            ex.compact()
         created, self._created = self._created, []
         for kind, _obj_id, params, role in reversed(created):
             op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]

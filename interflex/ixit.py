@@ -11,6 +11,7 @@ ics: {plausibility: true, date-filter: true}
 tls: {verify: false | "ca.pem", cert: "client.pem" | ["cert.pem", "key.pem"]}   # optional
 headers: {X-Api-Key: "..."}     # optional, sent with every request, values are secrets
 trust_env: false                # optional, honour environment proxies only when true
+max_response_bytes: 8388608     # optional, largest response body read (default 8 MiB, at least 64 KiB)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from interflex.profile import CONFORMANCE_CLASSES, OPTIONAL, is_valid_id
 
 OPTIONAL_CLASSES = tuple(name for name, gating in CONFORMANCE_CLASSES.items() if gating == OPTIONAL)
 UNITS = ("W", "kW", "MW")
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # a larger response body ends the exchange (a FAIL)
+MIN_MAX_RESPONSE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Ixit:
     tls: Tls = field(default_factory=Tls)
     headers: dict[str, str] = field(default_factory=dict)
     trust_env: bool = False
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @property
     def secrets(self) -> list[str]:
@@ -192,7 +196,16 @@ def parse_ixit(data: Any, source: str = "<ixit>") -> Ixit:
         tls=_tls(data.get("tls"), source),
         headers=dict(headers),
         trust_env=trust_env,
+        max_response_bytes=_max_response_bytes(data.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES), source),
     )
+
+
+def _max_response_bytes(value: object, source: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < MIN_MAX_RESPONSE_BYTES:
+        raise ConfigError(
+            f"{source}: max_response_bytes must be a whole number of bytes >= {MIN_MAX_RESPONSE_BYTES}, got {value!r}"
+        )
+    return value
 
 
 def load_ixit(path: str | Path) -> Ixit:
