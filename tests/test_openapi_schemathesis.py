@@ -31,9 +31,10 @@ headers = {{ Authorization = "Bearer ${{INTERFLEX_DSO_TOKEN}}" }}
 include-operation-id = {json.dumps(AGGREGATOR_ONLY)}
 headers = {{ Authorization = "Bearer ${{INTERFLEX_AGG_TOKEN}}" }}
 """
-# Need a state the examples phase cannot build in its order (it posts ACKs/NACKs before the offers and
-# activations they answer) or a runtime value (A2's refresh token); the stateful phase's links reach
-# them only in longer runs than this test affords.
+# These need a state the examples phase cannot build in its order (it posts ACKs/NACKs before the offers
+# and activations they answer, sorted by path) or a runtime value (A2's refresh token); the stateful
+# phase's links (O2 -> V2 -> K2/N2 -> K4/N4, A1 -> A2) reach them only in runs longer than this test
+# affords (`--phases stateful -n 60` with `max-steps = 30` reaches K2 and N2 in about 40 s).
 NOT_YET_REACHED = {"A2", "K2", "K4", "N2", "N4"}
 
 
