@@ -220,13 +220,13 @@ class Transport:
         except urllib3.exceptions.ReadTimeoutError:
             stop(_Unanswered, late, f"timeout: body not complete within {self.timeout:g} s")
         except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if oversized:  # it announced more than the limit: that is the finding
+                stop(_TooLarge, self._too_large(announced))
             stop(
                 _Broken,
                 f"the connection closed in the middle of the body ({_root(exc)})",
                 f"connection error while reading the body: {_root(exc)}",
             )
-        if oversized:  # announced more than the limit, sent less: the answer is broken either way
-            stop(_TooLarge, self._too_large(announced))
         return bytes(received)
 
     def _too_large(self, announced: int) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ats.cleanup import Janitor
 from ats.ixit import Account, Ixit
 from ats.recorder import Exchange, Transport
 from ats.verdicts import Failure, Inconclusive
@@ -98,14 +99,20 @@ class Context:
         self.ixit = ixit
         self.base_url = ixit.target_url.rstrip("/")
         self.transport = Transport(ixit, timeout)
+        self.janitor = Janitor(ixit, timeout)
         self.prefix = f"t{secrets_module.token_hex(3)}{worker.replace('gw', 'w')}"
         self.counter = itertools.count(1)
         self.tokens: dict[str, str | Inconclusive] = {}
         self.token_renewal: dict[str, float] = {}
         self.secrets: list[str] = list(ixit.secrets)
 
+    def settle(self) -> None:
+        """Wait until the deletions of finished tests were sent (see `ats.cleanup`)."""
+        self.janitor.settle()
+
     def close(self) -> None:
-        """Release the connection pool."""
+        """Send the outstanding deletions, release the connection pools."""
+        self.janitor.close()
         self.transport.close()
 
     def remember_secret(self, value: object) -> None:
@@ -481,7 +488,8 @@ class Api:
         return ex.json()
 
     def cleanup(self) -> None:
-        """Delete everything this test created, newest first; errors are ignored (best effort).
+        """Delete everything this test created, newest first, in the background (`ats.cleanup`); errors are
+        ignored (best effort). `Context.settle` waits for the deletions.
 
         The test's exchanges then keep only their evidence (`Exchange.compact`): the runner holds
         on to them until the end of the run.
@@ -494,9 +502,9 @@ class Api:
             rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in op.path_params})
             try:
                 token = self.token(role)
-                self.ctx.transport.send("DELETE", self.ctx.base_url + rel, {"Authorization": f"Bearer {token}"}, None)
             except (Inconclusive, Failure):
                 continue
+            self.ctx.janitor.delete(self.ctx.base_url + rel, {"Authorization": f"Bearer {token}"})
 
     def records(self) -> list[dict[str, Any]]:
         """The exchanges of this test as redacted C4 evidence dicts."""
