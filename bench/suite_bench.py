@@ -18,13 +18,15 @@ Goal: CONFORMANT in under 15 s at 20 ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -108,21 +110,51 @@ def run_remote(base_url: str, workers: str) -> tuple[float, str, int]:
 
 
 def remote(rtt_ms: float, workers: list[str]) -> int:
-    """Print the suite's time through a proxy adding `rtt_ms`, for each worker count; 0 when all CONFORMANT."""
+    """Print the suite's time through a proxy adding `rtt_ms`, for each worker count; 0 when all CONFORMANT.
+
+    The reference server runs in its own process (`python -m reference_server`), as a remote target
+    has its own CPU; the proxy runs in this one.
+    """
     print(f"suite against the reference server through a proxy adding {rtt_ms:g} ms round-trip time")
     print(f"{'workers':>8} {'seconds':>8} {'exchanges':>10} {'connections':>12}  verdict")
     ok = True
-    with ReferenceServer() as server:
-        parts = urlsplit(server.base_url)
+    with _server_process() as port:
         for count in workers:
-            with DelayProxy(parts.hostname or "127.0.0.1", parts.port or 80, rtt_ms) as proxy:
-                url = f"http://127.0.0.1:{proxy.port}{parts.path}"
+            with DelayProxy("127.0.0.1", port, rtt_ms) as proxy:
+                url = f"http://127.0.0.1:{proxy.port}/interflex/api/v1"
                 seconds, verdict, exchanges = run_remote(url, count)
                 connections = proxy.connections
             label = "none" if count == "0" else count
             print(f"{label:>8} {seconds:8.1f} {exchanges:10d} {connections:12d}  {verdict}", flush=True)
             ok = ok and verdict == "CONFORMANT"
     return 0 if ok else 1
+
+
+@contextlib.contextmanager
+def _server_process() -> Iterator[int]:
+    """A reference server (in-memory database) in a child process on a free port; stopped at the end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "reference_server", "--port", str(port), "--db", ":memory:"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/interflex/api/v1/openapi.yaml", timeout=1)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise SystemExit("the reference server did not start") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def local() -> int:
