@@ -1,7 +1,9 @@
-"""The requirement ids of PROFILE.md (a shipped copy, checked against the profile by tests/test_catalog.py)."""
+"""The requirement ids of PROFILE.md that the server suite covers (a shipped copy, checked against the
+profile by tests/test_catalog.py)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from interflex.profile import OPERATIONS
@@ -25,6 +27,7 @@ REQUIREMENTS: dict[str, str] = {
     "ST-9": "posted objects are listed field for field until deleted",
     "ST-10": "success bodies match their schema",
     "ST-11": "several faults: any matching status conforms",
+    "ST-12": "a list under an entity's path holds only objects posted under that path",
     "ID-1": "ids returned by the id getters are new",
     "PL-1": "deadline >= timestamp",
     "PL-2": "activation_time >= timestamp",
@@ -44,11 +47,41 @@ REQUIREMENTS: dict[str, str] = {
     "P-07": "literal path words are never ids",
     "P-08": "who may read lists",
     "P-09": "no required order of checks",
+    "P-10": "lists under an entity's path show no other entity's objects",
 }
 
-ID_PATTERN = re.compile(r"(?<![\w-])(A[12]|[ROVKN][1-4]|AU-\d+|ST-\d+|ID-\d+|PL-\d+|DF-\d+|NG-\d+|P-\d\d)(?![\w-])")
+ID_PATTERN = re.compile(
+    r"(?<![\w-])(A[12]|[ROVKN][1-4]|AU-\d+|ST-\d+|ID-\d+|PL-\d+|DF-\d+|NG-\d+|CL-\d+|P-\d\d)(?![\w-])"
+)
+CLIENT_SECTION = "11"  # PROFILE.md section 11 (clients, CL-n): the client suite covers it, not the server suite
+_HEADING = re.compile(r"^## (?:(\d+)\. )?", re.M)
 
 
 def profile_ids(text: str) -> set[str]:
     """Every requirement id mentioned in a PROFILE.md text."""
     return set(ID_PATTERN.findall(text))
+
+
+def server_ids(text: str) -> set[str]:
+    """The requirement ids of a PROFILE.md text that the server suite covers.
+
+    Those are the ids of sections 1-10 (what a server must do) and of the clarifications, except the
+    client rules: section 11 defines them (CL-n), section 9 names CL-n only to list the client classes,
+    and a clarification whose decision is section 11 or a CL-n rule (P-11) clarifies them. The client
+    suite covers those.
+    """
+    kept: list[str] = []
+    starts = [0, *(m.start() for m in _HEADING.finditer(text)), len(text)]
+    for start, end in itertools.pairwise(starts):
+        block = text[start:end]
+        heading = _HEADING.match(block)
+        if heading is not None and heading.group(1) == CLIENT_SECTION:
+            continue
+        kept += [line for line in block.splitlines() if not _decides_for_clients(line)]
+    return {found for found in profile_ids("\n".join(kept)) if not found.startswith("CL-")}
+
+
+def _decides_for_clients(line: str) -> bool:
+    """True for a row of the clarifications table whose decision is a client rule (section 11 or CL-n)."""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("| P-") else []
+    return len(cells) == 3 and (f"section {CLIENT_SECTION}" in cells[2] or "CL-" in cells[2])

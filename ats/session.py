@@ -11,11 +11,9 @@ import itertools
 import json as jsonlib
 import secrets as secrets_module
 import time
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ats.cleanup import Janitor
 from ats.ixit import Account, Ixit
 from ats.recorder import Exchange, Transport
 from ats.verdicts import Failure, Inconclusive
@@ -26,18 +24,11 @@ from interflex.profile import (
     OPERATIONS_BY_ID,
     match_operation,
 )
+from interflex.samples import ACTIVATION_FROM_OFFER, ANSWER_FROM_ACTIVATION, KINDS, Samples, pick, short_kind
 
 _UNSET: Any = object()
 _AUTO: Any = "auto"
 
-# Short kind names accepted by `build`/`list`/`track`, with the operations handling them.
-KINDS: dict[str, str] = {
-    "request": "FlexibilityRequest",
-    "offer": "FlexibilityOffer",
-    "activation": "FlexibilityActivation",
-    "ack": "FlexibilityActivationAck",
-    "nack": "FlexibilityActivationNack",
-}
 _OPS: dict[str, dict[str, str]] = {
     "request": {"new_id": "R1", "post": "R2", "list": "R3", "delete": "R4", "param": "requestId"},
     "offer": {"new_id": "O1", "post": "O2", "list": "O3", "delete": "O4", "param": "offerId"},
@@ -45,51 +36,8 @@ _OPS: dict[str, dict[str, str]] = {
     "ack": {"new_id": "K1", "post": "K2", "list": "K3", "delete": "K4", "param": "ackId"},
     "nack": {"new_id": "N1", "post": "N2", "list": "N3", "delete": "N4", "param": "nackId"},
 }
-CET = timezone(timedelta(hours=1))
-# Fields an activation copies from the offer it activates, and an ACK/NACK from its activation
-# (so that PL-5 and PL-7 hold).
-ACTIVATION_FROM_OFFER = (
-    "offer_id",
-    "flexible_power",
-    "granularity",
-    "duration",
-    "unit",
-    "activation_time",
-    "flex_price",
-    "flex_type",
-    "currency",
-)
-ANSWER_FROM_ACTIVATION = (
-    "offer_id",
-    "activation_id",
-    "flexible_power",
-    "granularity",
-    "duration",
-    "unit",
-    "activation_time",
-)
 DEFAULT_TOKEN_LIFETIME = 300.0  # seconds a token is reused when the target gives no usable expires_in
 BODY_BUDGET = 64 * 1024 * 1024  # bytes of response bodies a test keeps whole; older ones are compacted
-
-
-def pick(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """The named fields of `obj` (the ones a referring object copies)."""
-    return {k: obj[k] for k in fields}
-
-
-def short_kind(kind: str) -> str:
-    """`offer` for "offer" or "FlexibilityOffer"; ValueError for anything else."""
-    if kind in KINDS:
-        return kind
-    for short, full in KINDS.items():
-        if kind == full:
-            return short
-    raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-
-
-def timestamp(delta: timedelta = timedelta(0), tz: timezone = CET) -> str:
-    """RFC 3339 time `delta` from now, whole seconds, with an explicit offset (CET by default, P-01)."""
-    return (datetime.now(UTC) + delta).astimezone(tz).replace(microsecond=0).isoformat()
 
 
 class Context:
@@ -99,20 +47,14 @@ class Context:
         self.ixit = ixit
         self.base_url = ixit.target_url.rstrip("/")
         self.transport = Transport(ixit, timeout)
-        self.janitor = Janitor(ixit, timeout)
         self.prefix = f"t{secrets_module.token_hex(3)}{worker.replace('gw', 'w')}"
         self.counter = itertools.count(1)
         self.tokens: dict[str, str | Inconclusive] = {}
         self.token_renewal: dict[str, float] = {}
         self.secrets: list[str] = list(ixit.secrets)
 
-    def settle(self) -> None:
-        """Wait until the deletions of finished tests were sent (see `ats.cleanup`)."""
-        self.janitor.settle()
-
     def close(self) -> None:
-        """Send the outstanding deletions, release the connection pools."""
-        self.janitor.close()
+        """Release the connection pool."""
         self.transport.close()
 
     def remember_secret(self, value: object) -> None:
@@ -305,11 +247,14 @@ class Api:
         url = self.ctx.base_url + rel
         if query:
             url += "?" + urlencode(query, doseq=True)
+        caller = self._caller(as_ if auth_header is None and token is None else None, token)
         try:
             ex = self.ctx.transport.send(method.upper(), url, sent, body)
         except (Inconclusive, Failure) as exc:
+            exc.exchange.caller = caller  # type: ignore[attr-defined]
             self.exchanges.append(exc.exchange)  # type: ignore[attr-defined]
             raise
+        ex.caller = caller
         self.exchanges.append(ex)
         self._bound_memory()
         if ex.body and b"_token" in ex.body:
@@ -327,6 +272,12 @@ class Api:
             kept += len(ex.body)
             if kept > BODY_BUDGET:
                 ex.compact()
+
+    def _caller(self, role: str | None, token: str | None) -> str | None:
+        """The username a request acts as (evidence `caller`): the role's, or the owner of a cached token."""
+        if token is not None:
+            role = next((r for r, t in self.ctx.tokens.items() if t == token), None)
+        return self.account(role).username if role is not None else None
 
     def _check_success_body(self, op_id: str, ex: Exchange) -> None:
         op = OPERATIONS_BY_ID[op_id]
@@ -354,55 +305,13 @@ class Api:
         return f"{self.ctx.prefix}-{kind[:12]}-{next(self.ctx.counter)}"[:64]
 
     def build(self, kind: str, **overrides: Any) -> dict[str, Any]:
-        """A valid, plausible object of `kind` (request, offer, activation, ack, nack) with `overrides`.
+        """A valid, plausible object of `kind` (request, offer, activation, ack, nack) with `overrides`
+        (`interflex.samples`: the IXIT's region, unit and currency, agg1's offers, ids from `new_id`).
 
         Activations, ACKs and NACKs need `offer_id` (and ACK/NACK may take `activation_id`) in overrides.
         """
-        kind = short_kind(kind)
-        now, ixit = timestamp(), self.ixit
-        common = {"timestamp": now, "unit": ixit.unit, "duration": 900}
-        if kind == "request":
-            obj = {
-                "request_id": self.new_id("req"),
-                **common,
-                "deadline": timestamp(timedelta(days=1)),
-                "region_id": ixit.region_id,
-                "flexible_power": 100,
-            }
-        elif kind == "offer":
-            obj = {
-                "offer_id": self.new_id("off"),
-                "entity_id": self.entity("agg1"),
-                **common,
-                "deadline": timestamp(timedelta(days=1)),
-                "region_id": ixit.region_id,
-                "flexible_power": 80,
-                "granularity": 10,
-                "activation_time": timestamp(timedelta(hours=2)),
-                "flex_price": 12.5,
-                "flex_type": "upward",
-                "currency": ixit.currency,
-            }
-        else:
-            base = {
-                **common,
-                "offer_id": overrides.get("offer_id", ""),
-                "flexible_power": 80,
-                "granularity": 10,
-                "activation_time": timestamp(timedelta(hours=2)),
-            }
-            if kind == "activation":
-                obj = {
-                    "activation_id": self.new_id("act"),
-                    **base,
-                    "flex_price": 12.5,
-                    "flex_type": "upward",
-                    "currency": ixit.currency,
-                }
-            else:
-                obj = {f"{kind}_id": self.new_id(kind), **base}
-        obj.update(overrides)
-        return obj
+        samples = Samples(self.ixit.region_id, self.ixit.unit, self.ixit.currency, self.entity("agg1"), self.new_id)
+        return samples.build(kind, **overrides)
 
     def _post(self, kind: str, obj: dict[str, Any], path: dict[str, str], role: str) -> dict[str, Any]:
         ops = _OPS[kind]
@@ -488,23 +397,26 @@ class Api:
         return ex.json()
 
     def cleanup(self) -> None:
-        """Delete everything this test created, newest first, in the background (`ats.cleanup`); errors are
-        ignored (best effort). `Context.settle` waits for the deletions.
+        """Delete everything this test created, newest first; errors are ignored (best effort).
 
         The test's exchanges then keep only their evidence (`Exchange.compact`): the runner holds
         on to them until the end of the run.
         """
-        for ex in self.exchanges:
-            ex.compact()
         created, self._created = self._created, []
         for kind, _obj_id, params, role in reversed(created):
             op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]
             rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in op.path_params})
             try:
-                token = self.token(role)
-            except (Inconclusive, Failure):
-                continue
-            self.ctx.janitor.delete(self.ctx.base_url + rel, {"Authorization": f"Bearer {token}"})
+                auth = {"Authorization": f"Bearer {self.token(role)}"}
+                ex = self.ctx.transport.send("DELETE", self.ctx.base_url + rel, auth, None)
+            except (Inconclusive, Failure) as exc:
+                ex = getattr(exc, "exchange", None)  # a sent DELETE stays evidence even when it failed
+                if ex is None:
+                    continue
+            ex.caller = self.account(role).username
+            self.exchanges.append(ex)
+        for ex in self.exchanges:
+            ex.compact()
 
     def records(self) -> list[dict[str, Any]]:
         """The exchanges of this test as redacted C4 evidence dicts."""

@@ -35,7 +35,7 @@ def _bare_app() -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from reference_server.demo import sample
+    from interflex.samples import sample
 
     listed = json.dumps([sample("FlexibilityOffer")])
 
@@ -93,7 +93,7 @@ def _token(port: int) -> str:
 
 
 def _client(port: int, token: str, worker: int, stop_at: float, latencies: list[float], errors: list[str]) -> None:
-    from reference_server.demo import sample
+    from interflex.samples import sample
 
     conn = http.client.HTTPConnection("127.0.0.1", port)
     base = "/interflex/api/v1/aggregators"

@@ -38,11 +38,13 @@ import requests
 from ats.errors import ConfigError
 from ats.ixit import Account, Ixit, default_ixit, load_ixit
 from interflex.client import InterflexClient, InterflexError
+from interflex.samples import Samples
 from interflex.validation import is_valid, validate
 
 REQUESTED_POWER = 40.0
 DURATION = 900.0
 PRICES = (120.0, 150.0)  # the first aggregator's offer, the second's
+SAMPLES = Samples()  # activations and answers copy every platform value from what they refer to
 
 
 class SetupError(Exception):
@@ -84,79 +86,52 @@ def _checked(kind: str, message: dict[str, Any]) -> dict[str, Any]:
 
 def build_request(request_id: str, ixit: Ixit, now: datetime) -> dict[str, Any]:
     """The DSO's FlexibilityRequest: offers until now + 10 min, activation at now + 30 min (PL-1, PL-6)."""
+    samples = Samples(ixit.region_id, ixit.unit, ixit.currency)
     return _checked(
         "FlexibilityRequest",
-        {
-            "request_id": request_id,
-            "timestamp": _rfc3339(now),
-            "deadline": _rfc3339(now + timedelta(minutes=10)),
-            "region_id": ixit.region_id,
-            "flexible_power": REQUESTED_POWER,
-            "duration": DURATION,
-            "unit": ixit.unit,
-            "activation_time": _rfc3339(now + timedelta(minutes=30)),
-        },
+        samples.build(
+            "request",
+            request_id=request_id,
+            timestamp=_rfc3339(now),
+            deadline=_rfc3339(now + timedelta(minutes=10)),
+            flexible_power=REQUESTED_POWER,
+            duration=DURATION,
+            activation_time=_rfc3339(now + timedelta(minutes=30)),
+        ),
     )
 
 
 def build_offer(offer_id: str, agg: str, request: dict[str, Any], power: float, price: float, currency: str) -> dict:
     """An offer answering `request` (P-03); `power` 0 means "no flexibility available" (finding 002)."""
+    samples = Samples(request["region_id"], request["unit"], currency, aggregator=agg)
+    answered = {k: request[k] for k in ("request_id", "deadline", "duration", "activation_time")}
     return _checked(
         "FlexibilityOffer",
-        {
-            "offer_id": offer_id,
-            "entity_id": agg,
-            "timestamp": _rfc3339(_now()),
-            "deadline": request["deadline"],
-            "region_id": request["region_id"],
-            "flexible_power": power,
-            "granularity": 10.0,
-            "duration": request["duration"],
-            "unit": request["unit"],
-            "activation_time": request["activation_time"],
-            "flex_price": price if power else 0.0,
-            "flex_type": "load-reduction",
-            "currency": currency,
-            "request_id": request["request_id"],
-        },
+        samples.build(
+            "offer",
+            offer_id=offer_id,
+            flexible_power=power,
+            flex_price=price if power else 0.0,
+            flex_type="load-reduction",
+            **answered,
+        ),
     )
 
 
 def build_activation(activation_id: str, offer: dict[str, Any], power: float) -> dict[str, Any]:
     """The activation of `offer` for `power` (≤ the offer's power, same unit and currency: PL-3, PL-5)."""
-    return _checked(
-        "FlexibilityActivation",
-        {
-            "activation_id": activation_id,
-            "timestamp": _rfc3339(_now()),
-            "offer_id": offer["offer_id"],
-            "flexible_power": power,
-            "granularity": min(offer["granularity"], power),
-            "duration": offer["duration"],
-            "unit": offer["unit"],
-            "activation_time": offer["activation_time"],
-            "flex_price": offer["flex_price"],
-            "flex_type": offer["flex_type"],
-            "currency": offer["currency"],
-        },
+    activation = SAMPLES.activation(
+        offer, activation_id=activation_id, flexible_power=power, granularity=min(offer["granularity"], power)
     )
+    return _checked("FlexibilityActivation", activation)
 
 
 def build_answer(kind: str, answer_id: str, activation: dict[str, Any]) -> dict[str, Any]:
     """The winner's ACK or NACK (`kind`) of `activation`, citing it by `activation_id` (P-04, PL-7)."""
-    answer: dict[str, Any] = {
-        "ack_id" if kind == "FlexibilityActivationAck" else "nack_id": answer_id,
-        "timestamp": _rfc3339(_now()),
-        "offer_id": activation["offer_id"],
-        "flexible_power": activation["flexible_power"],
-        "granularity": activation["granularity"],
-        "duration": activation["duration"],
-        "unit": activation["unit"],
-        "activation_time": activation["activation_time"],
-        "activation_id": activation["activation_id"],
-    }
     if kind == "FlexibilityActivationNack":
-        answer["reason"] = "units unavailable at the activation time"
+        answer = SAMPLES.answer(kind, activation, nack_id=answer_id, reason="units unavailable at the activation time")
+    else:
+        answer = SAMPLES.answer(kind, activation, ack_id=answer_id)
     return _checked(kind, answer)
 
 

@@ -11,6 +11,7 @@ ics: {plausibility: true, date-filter: true}
 tls: {verify: false | "ca.pem", cert: "client.pem" | ["cert.pem", "key.pem"]}   # optional
 headers: {X-Api-Key: "..."}     # optional, sent with every request, values are secrets
 trust_env: false                # optional, honour environment proxies only when true
+capacity: {min_rps: 500, p99_ms: 250}   # optional, thresholds of interflex-load (docs/load.md)
 max_response_bytes: 8388608     # optional, largest response body read (default 8 MiB, at least 64 KiB)
 """
 
@@ -66,6 +67,7 @@ class Ixit:
     tls: Tls = field(default_factory=Tls)
     headers: dict[str, str] = field(default_factory=dict)
     trust_env: bool = False
+    capacity: dict[str, float] = field(default_factory=dict)  # interflex-load thresholds: min_rps, p99_ms
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @property
@@ -147,6 +149,18 @@ def _tls(data: object, source: str) -> Tls:
     return Tls(verify=verify, cert=cert)
 
 
+def _capacity(data: object, source: str) -> dict[str, float]:
+    """The optional `capacity` thresholds: positive numbers under `min_rps` and/or `p99_ms`."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not data or set(data) - {"min_rps", "p99_ms"}:
+        raise ConfigError(f"{source}: 'capacity' must be a mapping with min_rps and/or p99_ms")
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+            raise ConfigError(f"{source}: capacity.{key} must be a positive number, got {value!r}")
+    return {key: float(value) for key, value in data.items()}
+
+
 def parse_ixit(data: Any, source: str = "<ixit>") -> Ixit:
     """Validate an IXIT mapping; raise `ConfigError` with one line naming the first problem."""
     if not isinstance(data, dict):
@@ -196,6 +210,7 @@ def parse_ixit(data: Any, source: str = "<ixit>") -> Ixit:
         tls=_tls(data.get("tls"), source),
         headers=dict(headers),
         trust_env=trust_env,
+        capacity=_capacity(data.get("capacity"), source),
         max_response_bytes=_max_response_bytes(data.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES), source),
     )
 

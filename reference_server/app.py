@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from interflex import profile
 from interflex.profile import Operation
 from interflex.validation import bundled_openapi
-from reference_server import resources
+from reference_server import load_faults, resources
 from reference_server.accounts import User
 from reference_server.context import Context
 from reference_server.oauth import token_endpoint
@@ -215,7 +215,11 @@ class _Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await dispatch(self.ctx, request)
+        if self.ctx.faulty("overload-503"):
+            busy = error(503, "server_busy", "too many requests in flight")
+            response = await load_faults.limited(self.ctx.load, lambda: dispatch(self.ctx, request), busy)
+        else:
+            response = await dispatch(self.ctx, request)
         if self.ctx.alternative("plain-errors") and response.status_code >= 400:
             response = _plain_error(request, response)
         if self.ctx.alternative("json-charset") and response.headers.get("content-type") == "application/json":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reference_server.accounts import Accounts
+from reference_server.load_faults import LoadFaultState
 from reference_server.store import Store
 from reference_server.tokens import Tokens
 
@@ -18,6 +19,7 @@ class Context:
     tokens: Tokens
     fault: str | None = None
     alternatives: frozenset[str] = field(default_factory=frozenset)
+    load: LoadFaultState = field(default_factory=LoadFaultState)  # state of the load-only fault modes
 
     def faulty(self, name: str) -> bool:
         """True when the fault mode `name` is active."""

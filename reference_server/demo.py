@@ -1,13 +1,10 @@
-"""The bundled demo accounts and valid sample objects: for tests, benchmarks and examples.
+"""The bundled demo accounts and a client logged in with them: for tests, benchmarks and examples.
 
->>> sample("FlexibilityOffer", offer_id="o-1")["entity_id"]
-'agg1'
+Valid sample objects come from `interflex.samples`.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -28,59 +25,6 @@ def login(session: requests.Session, base_url: str, username: str) -> dict[str, 
     response = session.post(f"{base_url}/authentication/token", data=form, timeout=10)
     response.raise_for_status()
     return response.json()
-
-
-def _time(delta: timedelta) -> str:
-    return (datetime.now(UTC) + delta).replace(microsecond=0).isoformat()
-
-
-def sample(kind: str, **overrides: Any) -> dict[str, Any]:
-    """A valid, plausible object of `kind` for the demo entities (agg1's offer, region-1, kW, EUR).
-
-    Pass `offer_id`/`activation_id` to refer to stored objects; a fresh id is made otherwise.
-    """
-    common = {"timestamp": _time(timedelta()), "flexible_power": 50, "duration": 900, "unit": "kW"}
-    priced = {
-        "granularity": 5,
-        "activation_time": _time(timedelta(hours=2)),
-        "flex_price": 12.5,
-        "flex_type": "load-reduction",
-        "currency": "EUR",
-    }
-    offer_ref = {"offer_id": f"offer-{secrets.token_hex(8)}"}
-    objects: dict[str, dict[str, Any]] = {
-        "FlexibilityRequest": {
-            "request_id": f"req-{secrets.token_hex(8)}",
-            "deadline": _time(timedelta(hours=1)),
-            "region_id": "region-1",
-            **common,
-        },
-        "FlexibilityOffer": {
-            **offer_ref,
-            "entity_id": "agg1",
-            "deadline": _time(timedelta(hours=1)),
-            "region_id": "region-1",
-            **common,
-            **priced,
-        },
-        "FlexibilityActivation": {"activation_id": f"act-{secrets.token_hex(8)}", **offer_ref, **common, **priced},
-        "FlexibilityActivationAck": {
-            "ack_id": f"ack-{secrets.token_hex(8)}",
-            **offer_ref,
-            **common,
-            "granularity": 5,
-            "activation_time": _time(timedelta(hours=2)),
-        },
-        "FlexibilityActivationNack": {
-            "nack_id": f"nack-{secrets.token_hex(8)}",
-            **offer_ref,
-            **common,
-            "granularity": 5,
-            "activation_time": _time(timedelta(hours=2)),
-            "reason": "not available",
-        },
-    }
-    return {**objects[kind], **overrides}
 
 
 class DemoClient:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from functools import cache
 
@@ -14,7 +15,7 @@ from starlette.responses import Response
 from interflex._data import schemas_dir
 from interflex.profile import ID_FIELDS, SCHEMA_FILES, Operation
 from interflex.validation import validate
-from reference_server import plausibility
+from reference_server import load_faults, plausibility
 from reference_server.accounts import User
 from reference_server.context import Context
 from reference_server.responses import (
@@ -40,16 +41,32 @@ _ID_PREFIX = {
 _TIME_FIELDS = ("timestamp", "deadline", "activation_time")
 
 
-def new_id(ctx: Context, op: Operation, params: dict[str, str], user: User | None, request: Request) -> Response:
+def new_id(
+    ctx: Context, op: Operation, params: dict[str, str], user: User | None, request: Request
+) -> Response | Awaitable[Response]:
     """R1/O1/V1/K1/N1: a fresh id, never issued before nor stored for that kind (ID-1)."""
     kind = op.kind
     assert kind is not None
+    if ctx.faulty("ids-race"):
+        return _racy_new_id(ctx, kind)
     if ctx.faulty("stale-ids"):
         fresh = f"{_ID_PREFIX[kind]}-0001"
     else:
         fresh = _random_id(ctx, kind)
         while ctx.store.exists(kind, fresh):  # 122 or 128 random bits: practically never loops
             fresh = _random_id(ctx, kind)
+    return _id_response(ctx, kind, fresh)
+
+
+async def _racy_new_id(ctx: Context, kind: str) -> Response:
+    """Fault `ids-race`: ids from an unlocked counter (reference_server/load_faults.py)."""
+    fresh = await load_faults.racy_id(ctx.load, _ID_PREFIX[kind])
+    while ctx.store.exists(kind, fresh):
+        fresh = await load_faults.racy_id(ctx.load, _ID_PREFIX[kind])
+    return _id_response(ctx, kind, fresh)
+
+
+def _id_response(ctx: Context, kind: str, fresh: str) -> Response:
     body: object = fresh if ctx.faulty("bare-id-string") else {ID_FIELDS[kind]: fresh}
     if ctx.alternative("extra-fields") and isinstance(body, dict):
         body["x_issued_at"] = _now()  # unknown fields are tolerated by receivers (PROFILE 4, D-8)
@@ -169,6 +186,9 @@ async def post(ctx: Context, op: Operation, params: dict[str, str], user: User |
     replace = (ctx.faulty("duplicate-request-accepted") and kind == "FlexibilityRequest") or (
         ctx.faulty("offer-ids-per-aggregator") and kind == "FlexibilityOffer" and _stored_elsewhere(ctx, stored)
     )
+    lost = ctx.faulty("lost-writes") and not await load_faults.write_survives(ctx.load, kind)
+    if lost and not ctx.store.exists(kind, object_id):  # acknowledged, but a concurrent write "won"
+        return json_response(text, 201)
     if not ctx.store.insert(stored, deadline, replace=replace):
         return error(409, "conflict", f"a {kind} with id {object_id!r} is already stored (ST-2)")
     if ctx.faulty("nack-post-202") and kind == "FlexibilityActivationNack":
@@ -204,6 +224,15 @@ def _degrade(ctx: Context, op: Operation, bodies: list[str]) -> list[str]:
     return changed
 
 
+# ST-12 leak faults: fault -> (list operation, path segment it ignores, only for callers of this role or all)
+_LIST_LEAKS: dict[str, tuple[str, str, str | None]] = {
+    "requests-list-any-dso": ("R3", "dso", None),
+    "activations-list-any-agg": ("V3", "agg", None),
+    "acks-list-any-agg": ("K3", "agg", None),
+    "nacks-list-any-agg-to-dsos": ("N3", "agg", "dso"),
+}
+
+
 def list_objects(ctx: Context, op: Operation, params: dict[str, str], user: User | None, request: Request) -> Response:
     """R3/O3/V3/K3/N3: the stored objects, exactly as posted (ST-6, ST-9), date-filtered (DF-1)."""
     kind = op.kind
@@ -220,7 +249,11 @@ def list_objects(ctx: Context, op: Operation, params: dict[str, str], user: User
         own = user.entity_id if mine and user is not None else None
         found = ctx.store.find(kind, agg=own, valid_at=moment)
     else:
-        found = ctx.store.find(kind, dso=params.get("dso"), agg=params.get("agg"), valid_at=moment)
+        owner = {"dso": params.get("dso"), "agg": params.get("agg")}
+        for fault, (op_id, column, role) in _LIST_LEAKS.items():
+            if ctx.faulty(fault) and op.id == op_id and (role is None or (user is not None and user.role == role)):
+                owner[column] = None  # the leak: this path segment no longer narrows the list (ST-12)
+        found = ctx.store.find(kind, valid_at=moment, **owner)
     if not found and ctx.faulty("ack-empty-list-404") and op.id == "K3":
         return error(404, "not_found", "no ACKs")
     if ctx.alternative("lists-newest-first"):

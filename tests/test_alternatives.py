@@ -10,12 +10,13 @@ default. Each run must be CONFORMANT with exit code 0 and no FAIL or INCONCLUSIV
 class. `recommended` (never gating) must show exactly what `SHOULD_BREAKS` (a mode drops a
 SHOULD: FAIL) and `SHOULD_NOT_MET` (the mode no longer produces the situation a SHOULD is about:
 INCONCLUSIVE) list, which also shows the mode was active. `MET` checks in the recorded exchanges
-that the suite really met the mode's behaviour where the wire shows it; None marks a mode no case
-provokes (its run then proves only "no false FAIL").
+that the suite really met the mode's behaviour where the wire shows it (each exchange carries the
+`case` that made it); None marks a mode seen only as the FAILs of `SHOULD_BREAKS`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -73,6 +74,16 @@ def _token_endpoint(e: Exchange) -> bool:
     return "/authentication/" in e["url"]
 
 
+def _listed_powers(e: Exchange) -> list:
+    """The flexible_power values 101, 102, 103 of a listed array, in the order listed."""
+    try:
+        items = json.loads(e["response_body"])
+    except ValueError:
+        return []
+    powers = [item.get("flexible_power") for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    return [p for p in powers if p in (101, 102, 103)]
+
+
 MET: dict[str, Callable[[Exchange], bool] | None] = {
     "post-200": lambda e: _resource(e) and e["method"] == "POST" and e["status"] == 200 and e["response_body"] == "{}",
     "post-empty": lambda e: _resource(e) and e["method"] == "POST" and e["status"] == 201 and not e["response_body"],
@@ -81,7 +92,12 @@ MET: dict[str, Callable[[Exchange], bool] | None] = {
     "content-type-400": lambda e: (
         _resource(e) and e["status"] == 400 and "unsupported_media_type" in e["response_body"]
     ),
-    "no-content-type-415": None,  # every case sends its JSON bodies with a Content-Type
+    "no-content-type-415": lambda e: (  # IFX-ROB-025 posts bodies without a Content-Type
+        _resource(e)
+        and e["method"] == "POST"
+        and _header(e["request_headers"], "content-type") is None
+        and e["status"] == 415
+    ),
     "drop-unknown-fields": lambda e: (  # IFX-ROB-013 posts vendor fields; the echo of the stored object lacks them
         _resource(e)
         and e["method"] == "POST"
@@ -106,13 +122,17 @@ MET: dict[str, Callable[[Exchange], bool] | None] = {
     "unknown-user-invalid-client": lambda e: (
         _token_endpoint(e) and e["status"] == 401 and "unknown username" in e["response_body"]
     ),
-    "refresh-revokes-access": None,  # no case uses an access token after refreshing it (AU-6: the server's choice)
+    "refresh-revokes-access": lambda e: (  # IFX-AUTH-015 presents the old access token after A2
+        e["case"] == "IFX-AUTH-015" and _resource(e) and e["status"] == 401
+    ),
     "refresh-reusable": None,  # seen as the FAIL of IFX-REC-004
     "oauth-errors-401": lambda e: _token_endpoint(e) and e["status"] == 401 and "invalid_grant" in e["response_body"],
     "plain-errors": lambda e: (
         _resource(e) and e["status"] >= 400 and "text/plain" in (_header(e["response_headers"], "content-type") or "")
     ),
-    "lists-newest-first": None,  # the order of a list is not observable as such: no case depends on it
+    "lists-newest-first": lambda e: (  # IFX-REQ-008 posts powers 101, 102, 103 one after another
+        e["case"] == "IFX-REQ-008" and e["method"] == "GET" and _listed_powers(e) == [103, 102, 101]
+    ),
     "numbers-as-floats": lambda e: e["method"] == "GET" and '"duration":900.0' in e["response_body"],
     "validate-before-auth": lambda e: (
         _resource(e)
@@ -165,7 +185,7 @@ def test_alternative_is_conformant(names: tuple[str, ...]) -> None:
     assert {c for c, v in bad.items() if v == "FAIL"} == failing
     assert {c for c, v in bad.items() if v == "INCONCLUSIVE"} == not_met
     assert all(cases[c]["class"] == "recommended" for c in bad)
-    exchanges = [e for r in data["records"] for e in r["exchanges"]]
+    exchanges = [{**e, "case": r["case"]} for r in data["records"] for e in r["exchanges"]]
     seen = {n for n, met in MET.items() if met is not None and any(met(e) for e in exchanges)}
     unmet = [n for n in names if MET[n] is not None and n not in seen]
     assert not unmet, f"the suite never met the behaviour of {unmet}"

@@ -70,7 +70,6 @@ def test_create_chain_and_cleanup(context: Context) -> None:
     assert [o["offer_id"] for o in api.list("offer", as_="agg2") if o["offer_id"] == ack["offer_id"]]
     assert api.list("ack", agg="agg2")[0]["ack_id"] == ack["ack_id"]
     api.cleanup()
-    context.settle()
     assert api.list("ack", agg="agg2") == [] and api.list("activation", agg="agg2") == []
     assert not [o for o in api.list("offer") if o["offer_id"] == ack["offer_id"]]
 

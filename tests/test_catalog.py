@@ -10,7 +10,7 @@ import pytest
 from ats import docs
 from ats.catalog import CODES, bound_tests, catalog, load_catalog, parse_catalog
 from ats.errors import ConfigError
-from ats.requirements import REQUIREMENTS, profile_ids
+from ats.requirements import REQUIREMENTS, profile_ids, server_ids
 from interflex.profile import CONFORMANCE_CLASSES
 
 PROFILE = Path(__file__).resolve().parents[1] / "docs" / "PROFILE.md"  # the shipped copy of the normative profile
@@ -51,12 +51,28 @@ def test_every_class_has_cases() -> None:
 
 
 def test_shipped_requirement_ids_match_the_profile() -> None:
-    assert profile_ids(PROFILE.read_text(encoding="utf-8")) == set(REQUIREMENTS)
+    """The server suite covers every id of PROFILE.md sections 1-10 and the clarifications (not section 11)."""
+    assert server_ids(PROFILE.read_text(encoding="utf-8")) == set(REQUIREMENTS)
+
+
+def test_only_the_client_rules_are_left_to_the_client_suite() -> None:
+    text = PROFILE.read_text(encoding="utf-8")
+    assert profile_ids(text) - server_ids(text) == {f"CL-{n}" for n in range(1, 10)} | {"P-11"}
 
 
 def test_profile_ids_are_parsed() -> None:
-    text = "AU-3 Failures (A1, A2) ... PL-1…PL-7, P-07 and ST-10; not AU-n, not XA1"
-    assert profile_ids(text) == {"AU-3", "A1", "A2", "PL-1", "PL-7", "P-07", "ST-10"}
+    text = "AU-3 Failures (A1, A2) ... PL-1…PL-7, P-07, CL-4 and ST-10; not AU-n, not XA1"
+    assert profile_ids(text) == {"AU-3", "A1", "A2", "PL-1", "PL-7", "P-07", "CL-4", "ST-10"}
+
+
+def test_server_ids_leave_out_section_11_and_its_clarifications() -> None:
+    text = (
+        "# Profile\nids: A1 ...\n## 5. Status codes\n- ST-1 bad bodies (P-01)\n"
+        "## 9. Classes\n| `client-auth` | mandatory | CL-1, CL-2 |\n"
+        "## 11. Clients\n- CL-3 paths (ST-3)\n"
+        "## Clarifications\n| P-01 | times | RFC 3339 |\n| P-11 | clients | section 11 |\n| P-12 | x | CL-3 |\n"
+    )
+    assert server_ids(text) == {"A1", "ST-1", "P-01"}
 
 
 @pytest.mark.parametrize(
@@ -112,7 +128,7 @@ def test_ats_doc_traces_every_requirement_and_fault() -> None:
     from reference_server import FAULTS
 
     matrix = docs.load_fault_matrix()
-    assert set(matrix) == set(FAULTS)
+    assert set(matrix) == {name for name, fault in FAULTS.items() if fault.shows_under == "suite"}
     for name, row in matrix.items():
         assert f"| `{name}` |" in text
         assert set(row["failing"]) <= set(catalog()), f"{name}: unknown case ids in ats/fault_matrix.json"

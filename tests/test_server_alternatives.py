@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from interflex.profile import is_valid_id
+from interflex.samples import sample
 from reference_server import ALTERNATIVES, Alternative, ReferenceServer
-from reference_server.demo import CLIENT_ID, CLIENT_SECRET, PASSWORDS, DemoClient, login, sample
+from reference_server.demo import CLIENT_ID, CLIENT_SECRET, PASSWORDS, DemoClient, login
 
 OFFERS, REQUESTS = "/aggregators/agg1/flexibilityOffers", "/dsos/dso1/flexibilityRequests"
 ALL_OFFERS = "/aggregators/flexibilityOffers"

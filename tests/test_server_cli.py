@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from interflex.samples import sample
 from reference_server import FAULTS, ReferenceServer
 from reference_server.accounts import verify_password
 from reference_server.cli import main
-from reference_server.demo import DemoClient, login, sample
+from reference_server.demo import DemoClient, login
 
 REQUESTS = "/dsos/dso1/flexibilityRequests"
 

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from interflex.profile import CONFORMANCE_CLASSES
+from interflex.samples import sample
 from reference_server import FAULTS, Fault, ReferenceServer
-from reference_server.demo import CLIENT_ID, CLIENT_SECRET, DemoClient, login, sample
+from reference_server.demo import CLIENT_ID, CLIENT_SECRET, DemoClient, login
 
 CONTRACT = {
     "token-type-mac": "core-auth",
@@ -26,14 +27,18 @@ CONTRACT = {
     "bare-id-string": "core-ids",
     "duplicate-request-accepted": "core-requests",
     "lists-lose-precision": "core-requests",
+    "requests-list-any-dso": "core-requests",
     "offer-offset-lost": "core-offers",
     "offer-delete-unknown-204": "core-offers",
     "offer-ids-per-aggregator": "core-offers",
     "no-activations": "core-activations",
     "activation-delete-keeps": "core-activations",
+    "activations-list-any-agg": "core-activations",
     "ack-empty-list-404": "core-acks",
     "ack-delete-any-path": "core-acks",
+    "acks-list-any-agg": "core-acks",
     "nack-post-202": "core-nacks",
+    "nacks-list-any-agg-to-dsos": "core-nacks",
     "no-authz-check": "authorization",
     "agg-reads-foreign-activations": "authorization",
     "malformed-json-500": "robustness",
@@ -44,6 +49,9 @@ CONTRACT = {
     "pl5-unchecked": "plausibility",
     "date-filter-ignored": "date-filter",
     "date-filter-lenient": "date-filter",
+    "ids-race": "core-ids",
+    "lost-writes": "core-requests",
+    "overload-503": "robustness",
 }
 OFFERS, REQUESTS = "/aggregators/agg1/flexibilityOffers", "/dsos/dso1/flexibilityRequests"
 ACTIVATIONS = "/dsos/dso1/flexibilityActivations/agg1"
@@ -149,6 +157,35 @@ def _ack_deleted_by_agg2(c: DemoClient) -> tuple[int, bool]:
     return status, ack in _listed(c, "/aggregators/agg1/flexibilityActivations/acks", as_="agg1")
 
 
+def _listed_elsewhere(c: DemoClient, obj: dict, id_field: str, path: str, readers: tuple[str, ...]) -> tuple:
+    """ST-12: for each reader, whether `obj` shows in the list of another entity's `path`."""
+    return tuple(any(o[id_field] == obj[id_field] for o in _listed(c, path, as_=reader)) for reader in readers)
+
+
+def _request_leak(c: DemoClient) -> tuple:
+    obj = sample("FlexibilityRequest")
+    assert _post(c, REQUESTS, obj, "dso1") == 201
+    return _listed_elsewhere(c, obj, "request_id", "/dsos/dso9/flexibilityRequests", ("dso1", "agg1"))
+
+
+def _activation_leak(c: DemoClient) -> tuple:
+    path = "/dsos/dso1/flexibilityActivations/agg2"
+    return _listed_elsewhere(c, _activation(c), "activation_id", path, ("dso1", "agg2"))
+
+
+READERS = ("agg2", "dso1")  # who reads agg2's ACKs/NACKs in the ST-12 probes
+
+
+def _answer_leak(kind: str) -> Callable[[DemoClient], tuple]:
+    def probe(c: DemoClient) -> tuple:
+        act = _activation(c)
+        answer = sample(kind, offer_id=act["offer_id"], activation_id=act["activation_id"])
+        assert _post(c, f"/aggregators/agg1/flexibilityActivations/{kind}s", answer, "agg1") == 201
+        return _listed_elsewhere(c, answer, f"{kind}_id", f"/aggregators/agg2/flexibilityActivations/{kind}s", READERS)
+
+    return probe
+
+
 def _request_id_kept(c: DemoClient) -> tuple[bool, bool]:
     obj = sample("FlexibilityOffer", request_id="req-1")
     echoed = c.call("POST", OFFERS, as_="agg1", json=obj).json()
@@ -189,18 +226,22 @@ PROBES: dict[str, tuple[Callable[[DemoClient], object], object, object]] = {
         ["int", "int", "int"],
         ["int", "str", "str"],
     ),
+    "requests-list-any-dso": (_request_leak, (False, False), (True, True)),
     "offer-offset-lost": (_offset_kept, True, False),
     "offer-delete-unknown-204": (lambda c: c.call("DELETE", OFFERS + "/unknown-1", as_="agg1").status_code, 404, 204),
     "offer-ids-per-aggregator": (_offer_id_reused_by_agg2, (409, "agg1"), (201, "agg2")),
     "no-activations": (lambda c: c.call("GET", "/dsos/dso1/flexibilityActivations/activationId").status_code, 200, 404),
     "activation-delete-keeps": (_activation_kept, (204, False), (204, True)),
+    "activations-list-any-agg": (_activation_leak, (False, False), (True, True)),
     "ack-empty-list-404": (
         lambda c: c.call("GET", "/aggregators/agg1/flexibilityActivations/acks", as_="agg1").status_code,
         200,
         404,
     ),
     "ack-delete-any-path": (_ack_deleted_by_agg2, (404, True), (204, False)),
+    "acks-list-any-agg": (_answer_leak("ack"), (False, False), (True, True)),
     "nack-post-202": (_nack, 201, 202),
+    "nacks-list-any-agg-to-dsos": (_answer_leak("nack"), (False, False), (False, True)),  # READERS: agg2, dso1
     "no-authz-check": (lambda c: _post(c, OFFERS, sample("FlexibilityOffer"), "agg2"), 403, 201),
     "agg-reads-foreign-activations": (lambda c: c.call("GET", ACTIVATIONS, as_="agg2").status_code, 403, 200),
     "malformed-json-500": (
@@ -231,7 +272,9 @@ PROBES: dict[str, tuple[Callable[[DemoClient], object], object, object]] = {
 
 
 def test_every_fault_has_a_probe():
-    assert set(PROBES) == set(FAULTS)
+    """Faults that only show under concurrency are probed in tests/test_load_faults.py."""
+    assert set(PROBES) == {name for name, fault in FAULTS.items() if fault.shows_under == "suite"}
+    assert {fault.shows_under for fault in FAULTS.values()} == {"suite", "load"}
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from interflex.samples import sample
 from interflex.validation import is_valid, validate
 from reference_server import ReferenceServer
-from reference_server.demo import DemoClient, sample
+from reference_server.demo import DemoClient
 
 R, OF, V = "FlexibilityRequest", "FlexibilityOffer", "FlexibilityActivation"
 K, N = "FlexibilityActivationAck", "FlexibilityActivationNack"
@@ -366,7 +367,7 @@ def test_zero_power_offer_skips_pl3(api):
     "change",
     [
         {"offer_id": "no-such-offer"},
-        {"flexible_power": 51},
+        "more-power",
         {"unit": "MW"},
         {"currency": "USD"},
         "agg2-offer",
@@ -376,10 +377,12 @@ def test_pl5_activation_must_match_a_stored_offer_of_agg(api, change):
     stored = offer(api, "agg1")
     if change == "agg2-offer":
         change = {"offer_id": offer(api, "agg2")["offer_id"]}
+    elif change == "more-power":
+        change = {"flexible_power": stored["flexible_power"] + 1}
     body = sample(V, **{"offer_id": stored["offer_id"], **change})
     error = assert_error(api.call("POST", ACTIVATIONS, json=body), 400)
     assert "PL-5" in error["error_description"]
-    activation(api, offer_id=stored["offer_id"], flexible_power=50)
+    activation(api, offer_id=stored["offer_id"], flexible_power=stored["flexible_power"])
 
 
 @pytest.mark.parametrize(("path", "kind"), [(ACKS, K), (NACKS, N)])

@@ -26,10 +26,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from interflex.profile import ID_FIELDS, OPERATIONS, Operation
+from interflex.samples import sample
 from interflex.validation import bundled_openapi
 from reference_server import ReferenceServer
 from reference_server.app import openapi_text
-from reference_server.demo import DemoClient, sample
+from reference_server.demo import DemoClient
 from reference_server.responses import MAX_BODY_BYTES
 
 REQUESTS = "/dsos/dso1/flexibilityRequests"

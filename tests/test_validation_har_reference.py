@@ -15,9 +15,10 @@ import pytest
 import requests
 
 from interflex.profile import OPERATIONS
+from interflex.samples import sample
 from interflex.validation.cli import main
 from reference_server import ReferenceServer
-from reference_server.demo import CLIENT_ID, CLIENT_SECRET, PASSWORDS, sample
+from reference_server.demo import CLIENT_ID, CLIENT_SECRET, PASSWORDS
 
 
 def _entry(response: requests.Response) -> dict[str, Any]:

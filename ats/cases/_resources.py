@@ -200,3 +200,38 @@ def duplicate_under_other_path(api: Api, res: Resource, stored: dict[str, Any], 
     expect_round_trip(
         stored, listed(api, res), res.id_field, ref="ST-2, ST-9", where=f"{res.list} for agg1 after the rejected post"
     )
+
+
+def listed_only_under_own_path(
+    api: Api,
+    res: Resource,
+    stored: dict[str, Any],
+    own: tuple[str, dict[str, str]],
+    others: tuple[tuple[str, dict[str, str]], ...],
+) -> None:
+    """ST-12, P-10: `stored` is listed under its own path and under none of the `others`, whoever reads.
+
+    `own` and each of `others` is (reader role, path parameters of the list `res.list`); every reader is
+    one that section 2 allows on that path, so each read must answer 200 with an array (ST-6).
+    """
+    op = OPERATIONS_BY_ID[res.list]
+
+    def at(path: dict[str, str]) -> str:
+        return op.url_path(**{p: path[p] for p in op.path_params})
+
+    def read(reader: str, path: dict[str, str]) -> list[dict[str, Any]]:
+        return api.list(res.kind, as_=reader, agg=path.get("agg", api.entity("agg1")), dso=path.get("dso"))
+
+    reader, path = own
+    where = f"{res.list} {at(path)} read by {reader}"
+    expect_round_trip(stored, read(reader, path), res.id_field, ref=f"ST-9, {res.list}", where=where)
+    leaks = [
+        f"{res.list} {at(other)} read by {who}"
+        for who, other in others
+        if find(read(who, other), res.id_field, stored[res.id_field]) is not None
+    ]
+    if leaks:
+        raise Failure(
+            f"ST-12, P-10: a list under an entity's path holds only objects posted under that path; "
+            f"{res.id_field} {stored[res.id_field]!r}, posted under {at(path)}, is listed by {'; '.join(leaks)}"
+        )

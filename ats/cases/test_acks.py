@@ -13,6 +13,7 @@ from ats.cases._resources import (
     duplicate_under_other_path,
     empty_list,
     expect_posted,
+    listed_only_under_own_path,
     post,
     post_and_round_trip,
 )
@@ -81,3 +82,11 @@ def test_ack_without_activation_id(api: Api) -> None:
 def test_delete_ack_under_other_path(api: Api) -> None:
     """ST-4: agg2 deleting, under its own path, the id of a ACK stored under agg1 answers 404; it stays listed."""
     delete_under_other_path(api, RES, api.create_ack("agg1"))
+
+
+@pytest.mark.case("IFX-ACK-009")
+def test_ack_listed_only_under_its_aggregator(api: Api) -> None:
+    """ST-12, P-10: agg1's ACK is not listed by K3 under agg2's path, read by agg2 or by the DSO."""
+    stored = api.create_ack("agg1")
+    other = RES.path(api, "agg2")
+    listed_only_under_own_path(api, RES, stored, ("agg1", RES.path(api)), (("agg2", other), ("dso", other)))

@@ -13,6 +13,7 @@ from ats.cases._resources import (
     duplicate_under_other_path,
     empty_list,
     expect_posted,
+    listed_only_under_own_path,
     post,
     post_and_round_trip,
 )
@@ -74,3 +75,14 @@ def test_empty_activation_list(api: Api) -> None:
 def test_delete_activation_under_other_path(api: Api) -> None:
     """ST-4: the DSO deleting under agg2's path the id of an activation stored under agg1 answers 404; it stays."""
     delete_under_other_path(api, RES, api.create_activation("agg1"))
+
+
+@pytest.mark.case("IFX-ACT-008")
+def test_activation_listed_only_under_its_path(api: Api) -> None:
+    """ST-12, P-10: an activation to agg1 is not listed by V3 under {dso}/agg2 (read by the DSO or agg2)
+    nor under another DSO's {dso}/agg1 (read by agg1)."""
+    stored = api.create_activation("agg1")
+    other_agg = RES.path(api, "agg2")
+    other_dso = {**RES.path(api), "dso": api.new_id("dso")}
+    readers = (("dso", other_agg), ("agg2", other_agg), ("agg1", other_dso))
+    listed_only_under_own_path(api, RES, stored, ("dso", RES.path(api)), readers)

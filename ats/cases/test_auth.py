@@ -171,6 +171,32 @@ def test_refresh(api: Api) -> None:
     expect_status(read, 200, "AU-2, O3", "the access token of A2 is accepted like one from A1")
 
 
+@pytest.mark.case("IFX-AUTH-015")
+def test_access_token_after_refresh(api: Api) -> None:
+    """AU-2, AU-6: after A2 the earlier access token either still works or answers 401 (the server's choice;
+    a revoked token is an unknown one, AU-4); the new access token works either way, also after the old one
+    was presented."""
+    tokens = _fresh_tokens(api, "agg2")
+    before = api.call("O3", token=tokens["access_token"])
+    if before.status != 200:
+        inconclusive(
+            f"precondition: the access token of a fresh A1 was not accepted ({before.describe()})", "precondition"
+        )
+    ex = api.call("A2", data=_refresh_form(api, tokens["refresh_token"]))
+    if ex.status != 200:
+        inconclusive(f"precondition: A2 gave no tokens ({ex.describe()}; IFX-AUTH-009 judges A2)", "precondition")
+    fresh = ex.json()["access_token"]  # a TokenResponse: api.call checked the 200 body (ST-10)
+    old = api.call("O3", token=tokens["access_token"])
+    expect_status(
+        old,
+        (200, 401),
+        "AU-6, AU-4",
+        "the access token issued before a refresh stays valid (200) or is revoked (401): the server's choice",
+    )
+    new = api.call("O3", token=fresh)
+    expect_status(new, 200, "AU-2, O3", "the access token of A2 is accepted like one from A1")
+
+
 @pytest.mark.case("IFX-AUTH-010")
 def test_unknown_refresh_token(api: Api) -> None:
     """AU-3: an unknown refresh token -> 400/401 invalid_grant."""

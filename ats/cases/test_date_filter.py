@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from ats.checks import expect_status, find
-from ats.session import CET, Api
+from ats.session import Api
 from ats.verdicts import Failure
+from interflex.samples import CET
 
 LIST_OP = {"request": "R3", "offer": "O3"}
 ID_FIELD = {"request": "request_id", "offer": "offer_id"}

@@ -14,8 +14,9 @@ import pytest
 
 from ats.cases._bodies import DROP, POST_OP, ROLE, activation_body, answer_body, expect_all
 from ats.recorder import Exchange
-from ats.session import Api, timestamp
+from ats.session import Api
 from interflex.profile import OPERATIONS_BY_ID
+from interflex.samples import timestamp
 
 REJECTED = (400, 422)
 ACCEPTED = tuple(sorted(OPERATIONS_BY_ID["R2"].success))

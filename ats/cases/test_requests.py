@@ -11,9 +11,11 @@ from ats.cases._resources import (
     duplicate_rejected,
     empty_list,
     expect_posted,
+    listed_only_under_own_path,
     post,
     post_and_round_trip,
 )
+from ats.checks import expect_round_trip
 from ats.session import Api
 
 RES = RESOURCES["request"]
@@ -62,3 +64,22 @@ def test_delete_unknown_request(api: Api) -> None:
 def test_empty_request_list(api: Api) -> None:
     """ST-6: R3 of a DSO entity without requests answers 200 []."""
     empty_list(api, RES, {"dso": api.new_id("dso")}, as_="dso")
+
+
+@pytest.mark.case("IFX-REQ-007")
+def test_request_listed_only_under_its_dso(api: Api) -> None:
+    """ST-12, P-10: R3 under another DSO's path never lists the DSO's request, whoever reads (R3: any user)."""
+    stored = api.create_request()
+    other = {**RES.path(api), "dso": api.new_id("dso")}
+    readers = (("dso", other), ("agg1", other), ("agg2", other))
+    listed_only_under_own_path(api, RES, stored, ("dso", RES.path(api)), readers)
+
+
+@pytest.mark.case("IFX-REQ-008")
+def test_several_requests_listed_in_any_order(api: Api) -> None:
+    """ST-9: three requests posted one after another (powers 101, 102, 103) are all listed by R3, each field for
+    field; the profile sets no order (PROFILE 2), so any order conforms."""
+    posted = [api.create_request(flexible_power=power) for power in (101, 102, 103)]
+    items = api.list("request", as_="dso")
+    for obj in posted:
+        expect_round_trip(obj, items, RES.id_field, ref="ST-9, R3", where="R3 after three requests were posted")

@@ -25,13 +25,14 @@ from ats.cases._bodies import (
     RESERVED,
     ROLE,
     WRONG_TYPES,
+    Target,
     expect_all,
     field_types,
     required,
     target,
 )
 from ats.cases._resources import RESOURCES, listed
-from ats.checks import expect_round_trip, expect_status, find
+from ats.checks import expect_no_5xx, expect_round_trip, expect_status, find
 from ats.session import Api
 from ats.verdicts import Failure
 from interflex.profile import (
@@ -133,18 +134,41 @@ def test_json_media_type_variants_accepted(api: Api, kind: str) -> None:
             "ST-3",
             f"a valid object sent as {media_type} is JSON and must be accepted",
         )
-        id_field = ID_FIELDS[FULL[kind]]
-        # The list is read without validating every item (ST-10 is core's): objects other cases of a
-        # faulty target wrongly stored must not decide this case.
-        list_op = OPERATIONS_BY_ID[LIST_OP[kind]]
-        list_path = list_op.url_path(**{p: t.path[p] for p in list_op.path_params})
-        read = api.raw("GET", list_path, as_="dso" if kind in ("request", "activation") else "agg1")
-        expect_status(read, 200, "ST-9", f"{LIST_OP[kind]} answers 200 with an array")
-        listed = read.json()
-        if not isinstance(listed, list) or find(listed, id_field, body[id_field]) is None:
-            raise Failure(
-                f"ST-3, ST-9: the object posted as {media_type} must be listed; {body[id_field]!r} is missing"
-            )
+        expect_listed(api, t, body, f"posted as {media_type}")
+
+
+def expect_listed(api: Api, t: Target, body: dict[str, Any], how: str) -> None:
+    """ST-3, ST-9: the accepted `body` is in its list (read without validating every item: ST-10 is core's,
+    and objects other cases of a faulty target wrongly stored must not decide a robustness case)."""
+    id_field = ID_FIELDS[FULL[t.kind]]
+    list_op = OPERATIONS_BY_ID[LIST_OP[t.kind]]
+    list_path = list_op.url_path(**{p: t.path[p] for p in list_op.path_params})
+    read = api.raw("GET", list_path, as_="dso" if t.kind in ("request", "activation") else "agg1")
+    expect_status(read, 200, "ST-9", f"{LIST_OP[t.kind]} answers 200 with an array")
+    listed = read.json()
+    if not isinstance(listed, list) or find(listed, id_field, body[id_field]) is None:
+        raise Failure(f"ST-3, ST-9: the object {how} must be listed; {body[id_field]!r} is missing")
+
+
+@pytest.mark.case("IFX-ROB-025")
+@kinds
+def test_body_without_content_type(api: Api, kind: str) -> None:
+    """ST-3: a valid JSON body sent without any Content-Type MAY be parsed as JSON: then it is stored and
+    listed like one sent as application/json; a target that does not parse it refuses it with 415 (400
+    conforms). Never a 5xx."""
+    t = target(api, kind)
+    body = t.body()
+    ex = t.send(body, content=json.dumps(body).encode(), headers={"Content-Type": None})
+    expect_no_5xx(ex)
+    if ex.status in OPERATIONS_BY_ID[t.op].success:
+        expect_listed(api, t, body, "accepted without a Content-Type")
+        return
+    expect_status(
+        ex,
+        (415, 400),
+        "ST-3",
+        "a body without any Content-Type is parsed as JSON (201, 200 conforms) or refused with 415 (400 conforms)",
+    )
 
 
 @pytest.mark.case("IFX-ROB-006")

@@ -12,6 +12,7 @@
 into `HttpExchange` values; `judge(exchanges, platform, complete)` runs both steps at once.
 """
 
+from interflex.monitor._capture import CaptureError, exchange_from_record, read_capture
 from interflex.monitor._model import (
     CLIENT,
     ERROR,
@@ -22,14 +23,22 @@ from interflex.monitor._model import (
     Participant,
     Platform,
 )
+from interflex.monitor._monitor import Monitor, judge
+from interflex.monitor._platform import platform_from_ixit
 
 __all__ = [
     "CLIENT",
     "ERROR",
     "SERVER",
     "WARNING",
+    "CaptureError",
     "HttpExchange",
+    "Monitor",
     "MonitorFinding",
     "Participant",
     "Platform",
+    "exchange_from_record",
+    "judge",
+    "platform_from_ixit",
+    "read_capture",
 ]

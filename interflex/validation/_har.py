@@ -37,17 +37,17 @@ from interflex.validation._results import Result
 from interflex.validation._statuses import allowed_statuses
 from interflex.validation._validator import schema_findings, validate
 
-_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+")
+API_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/?#]+")
 _FORM = "application/x-www-form-urlencoded"
-_JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
+JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
 
 
-def _api_path(url: object) -> str | None:
+def api_path(url: object) -> str | None:
     """The still percent-encoded path after `/interflex/api/<version>`; None without that prefix."""
     if not isinstance(url, str):
         return None
     path = urlsplit(url).path
-    found = _BASE.search(path)
+    found = API_BASE.search(path)
     return path[found.end() :] if found else None
 
 
@@ -80,7 +80,12 @@ def _mime_type(response: dict[str, Any]) -> str:
     return ""
 
 
-def _json_body(text: str, where: str) -> tuple[Any, list[Finding]]:
+UNPARSED: Any = object()  # no parsed body given: parse the text
+
+
+def _json_body(text: str, where: str, parsed: Any = UNPARSED) -> tuple[Any, list[Finding]]:
+    if parsed is not UNPARSED:
+        return parsed, []
     try:
         return parse_json(text), []
     except ValueError as exc:
@@ -103,20 +108,30 @@ def _check_form(op: Operation, text: str) -> list[Finding]:
 
 
 def _check_request(op: Operation, request: dict[str, Any], strict: bool) -> list[Finding]:
+    post = request.get("postData")
+    text = post.get("text") if isinstance(post, dict) else None
+    return request_findings(op, text if isinstance(text, str) else None, strict)
+
+
+def request_findings(op: Operation, text: str | None, strict: bool = False, parsed: Any = UNPARSED) -> list[Finding]:
+    """The request body of `op` (None: not in the capture): a POSTed object or the A1/A2 form.
+
+    Shared by the HAR check and the protocol monitor (CL-1, CL-4). `parsed`: the body's JSON
+    value when the caller has parsed it already (it must be valid JSON).
+    """
     if op.request_schema is None and op.action not in ("token", "refresh"):
         return []
-    post = request.get("postData")
-    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+    if text is None:
         return [Finding(WARNING, "/request/body", "body", "request body not in the capture; not checked")]
     if op.request_schema is None:
-        return _check_form(op, post["text"])
-    body, problems = _json_body(post["text"], "/request/body")
+        return _check_form(op, text)
+    body, problems = _json_body(text, "/request/body", parsed)
     if problems:
         return problems
     return _prefixed(validate(body, op.request_schema, strict), "/request/body")
 
 
-def _check_success_body(op: Operation, status: int, text: str, strict: bool) -> list[Finding]:
+def _check_success_body(op: Operation, status: int, text: str, strict: bool, parsed: Any) -> list[Finding]:
     where = "/response/body"
     empty = not text.strip()
     if status == 204:
@@ -127,7 +142,7 @@ def _check_success_body(op: Operation, status: int, text: str, strict: bool) -> 
             if op.response_schema is None
             else [Finding(ERROR, where, "json", f"empty body; {op.id} answers a JSON {op.response_schema}")]
         )
-    body, problems = _json_body(text, where)
+    body, problems = _json_body(text, where, parsed)
     if problems:
         return problems
     if op.action == "list":
@@ -153,6 +168,17 @@ def _check_response(op: Operation, method: str, response: dict[str, Any], strict
     status = response.get("status")
     if not isinstance(status, int) or isinstance(status, bool) or status <= 0:
         return [Finding(ERROR, "/response/status", "status", f"no response status in the capture ({status!r})")]
+    return response_findings(op, method, status, _mime_type(response), _response_text(response), strict)
+
+
+def response_findings(
+    op: Operation, method: str, status: int, content_type: str, text: str, strict: bool = False, parsed: Any = UNPARSED
+) -> list[Finding]:
+    """A response to `op`: status allowed (rule `status`), success body (ST-10), Error body, AU-3.
+
+    Shared by the HAR check and the protocol monitor. `text` is the decoded body; `parsed` its
+    JSON value when the caller has parsed it already (valid JSON only).
+    """
     allowed = allowed_statuses(op)
     findings = []
     if status not in allowed:
@@ -161,19 +187,18 @@ def _check_response(op: Operation, method: str, response: dict[str, Any], strict
         findings.append(Finding(ERROR, "/response/status", "status", message))
     if method == "HEAD":
         return findings
-    text = _response_text(response)
     if status in op.success:
-        findings += _check_success_body(op, status, text, strict)
-    elif 400 <= status < 500 and _JSON_TYPE.match(_mime_type(response)):
-        body, problems = _json_body(text, "/response/body")
+        findings += _check_success_body(op, status, text, strict, parsed)
+    elif 400 <= status < 500 and JSON_TYPE.match(content_type):
+        body, problems = _json_body(text, "/response/body", parsed)
         findings += problems or _prefixed(validate(body, "Error", strict), "/response/body")
-        if op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
+        if status != 413 and op.action in ("token", "refresh") and isinstance(body, dict) and "error" in body:
             findings += _oauth_error_code(body["error"])
     return findings
 
 
 def _oauth_error_code(code: object) -> list[Finding]:
-    """AU-3: A1/A2 failures carry one of the OAuth error codes of RFC 6749 section 5.2."""
+    """AU-3: A1/A2 failures (but a 413 for an oversized body, D-10) carry an OAuth error code."""
     if code in OAUTH_ERRORS:
         return []
     listed = ", ".join(sorted(OAUTH_ERRORS))
@@ -185,7 +210,7 @@ def check_entry(item: HarEntry, strict: bool = False) -> Result:
     request, response = item.entry["request"], item.entry["response"]
     method = str(request.get("method", "")).upper()
     url = request.get("url")
-    raw_path = _api_path(url)
+    raw_path = api_path(url)
     if raw_path is None:
         return Result(item.source, None, skipped=f"{method} {url}: not under {API_PREFIX}/<version>")
     path = decode_path(raw_path)

@@ -1,0 +1,209 @@
+"""Read captures into `HttpExchange` values: HAR 1.2, JSON Lines of evidence records, evidence bundles.
+
+Every problem with a file is a `CaptureError` (one line naming the file and, where known, the
+entry or line). HAR files are read entry by entry (`_har_stream`), so a capture of a million
+exchanges never sits in memory as one JSON document.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import math
+import zlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from interflex.errors import ToolError
+from interflex.monitor._har_stream import HarStreamError, har_entries
+from interflex.monitor._model import HttpExchange
+
+
+class CaptureError(ToolError):
+    """A capture that cannot be read: one line naming the file and the entry or line."""
+
+
+def _headers(value: object) -> dict[str, str]:
+    """Headers as a dict with lower-case names, from a HAR list or a record's mapping."""
+    if isinstance(value, list):
+        pairs = [(h.get("name"), h.get("value")) for h in value if isinstance(h, dict)]
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        return {}
+    headers: dict[str, str] = {}
+    for name, text in pairs:
+        if not isinstance(name, str) or name.startswith(":"):  # HTTP/2 pseudo-headers in browser HARs
+            continue
+        key, text = name.lower(), text if isinstance(text, str) else "" if text is None else str(text)
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+def _body(text: object) -> bytes:
+    return text.encode("utf-8", errors="replace") if isinstance(text, str) else b""
+
+
+def _number(value: object, default: float = 0.0) -> float:
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if number else default  # type: ignore[arg-type]
+
+
+def exchange_from_record(record: dict[str, Any], index: int) -> HttpExchange:
+    """One evidence record (C4 keys plus `started`, `caller`, `truncated`) as an `HttpExchange`.
+
+    Raises `ValueError` when the record lacks `method` or `url`; missing timing makes the
+    exchange start at `index` seconds and take `elapsed_ms` (none: no time at all).
+    """
+    method, url = record.get("method"), record.get("url")
+    if not isinstance(method, str) or not isinstance(url, str):
+        raise ValueError("an exchange record needs string fields method and url")
+    status = record.get("status")
+    started = _number(record.get("started"), float(index))
+    elapsed = max(_number(record.get("elapsed_ms")), 0.0) / 1000.0
+    caller = record.get("caller")
+    error = record.get("error")
+    return HttpExchange(
+        index=index,
+        method=method.upper(),
+        url=url,
+        request_headers=_headers(record.get("request_headers")),
+        request_body=_body(record.get("request_body")),
+        status=status if isinstance(status, int) and not isinstance(status, bool) and status > 0 else None,
+        response_headers=_headers(record.get("response_headers")),
+        response_body=_body(record.get("response_body")),
+        started=started,
+        finished=started + elapsed,
+        error=error if isinstance(error, str) else None,
+        caller=caller if isinstance(caller, str) and caller else None,
+        truncated=record.get("truncated") is True,
+    )
+
+
+def _har_time(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("z", "Z")).timestamp()
+    except ValueError:
+        return None
+
+
+def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
+    """The response body and whether it was cut (a HAR `content.size` larger than the text)."""
+    content = response.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("text"), str):
+        return b"", False
+    text = content["text"]
+    if content.get("encoding") == "base64":
+        try:
+            body = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            body = _body(text)
+    else:
+        body = _body(text)
+    size = content.get("size")
+    return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
+
+
+def exchange_from_har(entry: object, index: int) -> HttpExchange:
+    """One HAR 1.2 entry as an `HttpExchange`; `ValueError` when it is not an entry."""
+    request, response = (entry.get("request"), entry.get("response")) if isinstance(entry, dict) else (None, None)
+    if not isinstance(request, dict) or not isinstance(response, dict):
+        raise ValueError("not a HAR entry (needs request and response objects)")
+    method, url = request.get("method"), request.get("url")
+    if not isinstance(method, str) or not isinstance(url, str):
+        raise ValueError("a HAR request needs method and url")
+    started = _har_time(entry.get("startedDateTime"))
+    started = float(index) if started is None else started
+    post = request.get("postData")
+    status = response.get("status")
+    body, cut = _har_content(response)
+    error = response.get("_error") if isinstance(response.get("_error"), str) else None
+    valid_status = isinstance(status, int) and not isinstance(status, bool) and status > 0
+    return HttpExchange(
+        index=index,
+        method=method.upper(),
+        url=url,
+        request_headers=_headers(request.get("headers")),
+        request_body=_body(post.get("text")) if isinstance(post, dict) else b"",
+        status=status if valid_status else None,
+        response_headers=_headers(response.get("headers")),
+        response_body=body,
+        started=started,
+        finished=started + max(_number(entry.get("time")), 0.0) / 1000.0,
+        error=error or (None if valid_status else "no response"),
+        truncated=cut,
+    )
+
+
+def _read_har(path: Path, first: int) -> Iterator[HttpExchange]:
+    try:
+        with path.open("rb") as handle:
+            for index, entry in enumerate(har_entries(handle)):
+                try:
+                    yield exchange_from_har(entry, first + index)
+                except ValueError as exc:
+                    raise CaptureError(f"{path}#/log/entries/{index}: {exc}") from None
+    except HarStreamError as exc:
+        raise CaptureError(f"{path}: not a HAR 1.2 capture: {exc}") from None
+
+
+def _read_lines(path: Path, lines: Iterator[bytes], first: int) -> Iterator[HttpExchange]:
+    index = first
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not JSON"
+            raise CaptureError(f"{path}:{number}: {reason}") from None
+        if not isinstance(record, dict):
+            raise CaptureError(f"{path}:{number}: not an exchange record (a JSON object)")
+        if "started" not in record:  # no timing: one second per record of this file, in file order
+            record["started"] = float(index - first)
+        try:
+            yield exchange_from_record(record, index)
+        except ValueError as exc:
+            raise CaptureError(f"{path}:{number}: {exc}") from None
+        index += 1
+
+
+def _read_jsonl(path: Path, first: int) -> Iterator[HttpExchange]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        try:
+            yield from _read_lines(path, iter(handle), first)
+        except (OSError, EOFError, zlib.error) as exc:  # a damaged gzip stream
+            raise CaptureError(f"{path}: cannot read: {exc}") from None
+
+
+def read_capture(path: str | Path, *, first_index: int = 0) -> Iterator[HttpExchange]:
+    """The exchanges of one capture file, in file order, numbered from `first_index`.
+
+    `.har`: HAR 1.2 (browsers, mitmproxy, Charles); `.jsonl`, `.ndjson`: one evidence record per
+    line; `.jsonl.gz`, `.ndjson.gz`: the suite's evidence bundle. Raises `CaptureError`.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if not path.exists():
+        raise CaptureError(f"{path}: no such file")
+    if path.is_dir():
+        raise CaptureError(f"{path}: is a directory")
+    if name.endswith(".har"):
+        reader = _read_har(path, first_index)
+    elif name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
+        reader = _read_jsonl(path, first_index)
+    else:
+        raise CaptureError(f"{path}: unknown capture type (expected .har, .jsonl, .ndjson or .jsonl.gz)")
+    try:
+        yield from reader
+    except PermissionError as exc:
+        raise CaptureError(f"{path}: cannot read: {exc.strerror}") from None
+    except OSError as exc:
+        raise CaptureError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -1,0 +1,266 @@
+"""Rules judged on one exchange alone: ST-5, section 5 statuses, ST-7, ST-10, ST-3, AU-3, AU-4, CL-1, CL-3, CL-4.
+
+The body and status checks are `interflex.validation`'s (the same functions as
+`interflex-validate`'s HAR check); this module says who broke the rule and which rule it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from interflex.monitor._model import CLIENT, ERROR, SERVER, WARNING, MonitorFinding, Platform
+from interflex.monitor._view import NOT_JSON, View
+from interflex.profile import ID_FIELDS, Operation
+from interflex.validation import Instant, rfc3339_instant
+from interflex.validation._findings import Finding
+from interflex.validation._har import JSON_TYPE, UNPARSED, request_findings, response_findings
+from interflex.validation._schemas import compiled
+
+_FORM = "application/x-www-form-urlencoded"
+_PLAUSIBILITY = frozenset({"PL-1", "PL-2", "PL-3", "PL-4", "PL-6"})
+_REAL_TIME = 1e9  # `started` above this is a Unix time (2001 on), so PL-6 can compare it with deadlines
+_UNIX_EPOCH = rfc3339_instant("1970-01-01T00:00:00Z")
+assert _UNIX_EPOCH is not None
+_DOCUMENTS = frozenset({"/openapi.yaml", "/openapi.json"})
+PAST_MARGIN = 2.0  # seconds of clock difference between capture and platform tolerated by PL-6
+
+
+def _finding(view: View, severity: str, rule: str, side: str, message: str) -> MonitorFinding:
+    op = view.op
+    return MonitorFinding(severity, rule, side, view.exchange.index, message, op.id if op else None)
+
+
+def _where(view: View) -> str:
+    exchange = view.exchange
+    return f"{exchange.method} {view.path}"
+
+
+def _parsed(value: Any) -> Any:
+    """A body already parsed, for the shared checks; UNPARSED lets them parse (and explain) it."""
+    return UNPARSED if value is NOT_JSON or value is None else value
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")
+
+
+def _body_problem(finding: Finding) -> str:
+    return f"{finding.path or '/'}: {finding.message}"
+
+
+def _summary(problems: list[Finding]) -> str:
+    """The first problem of a body, and how many more there are."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{_body_problem(problems[0])} [{problems[0].rule}]{more}"
+
+
+def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
+    """Every finding that needs only this exchange (empty outside `/interflex/api/<version>`)."""
+    if not view.in_api:
+        return []
+    status = view.status
+    findings: list[MonitorFinding] = []
+    if status is not None and status >= 500:
+        findings.append(_finding(view, ERROR, "ST-7", SERVER, f"{_where(view)} answered {status}"))
+    if view.op is None:
+        return findings + _unknown_operation(view)
+    findings += _request_rules(view, platform)
+    if status is not None and status < 500 and not _not_modified(view):
+        findings += _response_rules(view)
+    if view.op.id in ("R3", "O3"):
+        findings += _date_filter(view, platform)
+    return findings
+
+
+def _not_modified(view: View) -> bool:
+    """A 304 to a conditional GET (RFC 9110 15.4.5): HTTP caching, outside the profile's status table (D-51)."""
+    headers = view.exchange.request_headers
+    return view.status == 304 and ("if-none-match" in headers or "if-modified-since" in headers)
+
+
+def _date_filter(view: View, platform: Platform) -> list[MonitorFinding]:
+    """CL-3 (`valid_at` percent-encoded) and, where the platform declares `date-filter`, DF-1."""
+    raw = [value for name, _, value in (part.partition("=") for part in view.query.split("&")) if name == "valid_at"]
+    findings = []
+    if any("+" in value or " " in value for value in raw):
+        message = "valid_at is not percent-encoded ('+' in a query value reads as a space)"
+        findings.append(_finding(view, ERROR, "CL-3", CLIENT, message))
+    if not platform.date_filter or not raw or not view.ok:
+        return findings
+    values = [unquote(value) for value in raw]
+    instant = rfc3339_instant(values[0]) if len(values) == 1 else None
+    if instant is None:
+        what = "a repeated" if len(values) > 1 else "an empty" if not values[0] else "a malformed"
+        message = f"answered {view.status} to {what} valid_at; not 400"
+        return [*findings, _finding(view, ERROR, "DF-1", SERVER, message)]
+    body = view.response_json
+    for item in body if isinstance(body, list) else ():
+        deadline = rfc3339_instant(item.get("deadline")) if isinstance(item, dict) else None
+        if deadline is not None and deadline < instant:
+            message = f"lists an object whose deadline {item['deadline']} is before valid_at {values[0]}"
+            return [*findings, _finding(view, ERROR, "DF-1", SERVER, message)]
+    return findings
+
+
+def _unknown_operation(view: View) -> list[MonitorFinding]:
+    """ST-5: a path or method outside section 2 (the client's CL-3; a 2xx is the server's ST-5)."""
+    exchange, status = view.exchange, view.status
+    if exchange.method == "OPTIONS":  # ST-5: OPTIONS may answer 200/204 with Allow
+        return []
+    if exchange.method in ("GET", "HEAD") and view.path in _DOCUMENTS:
+        return []  # D-59: the API's own description, published beside it (the reference server does)
+    what = "a path that is not one of section 2" if not view.known_path else "a method section 2 does not list"
+    findings = [_finding(view, ERROR, "CL-3", CLIENT, f"{_where(view)}: {what}")]
+    if status is not None and 200 <= status < 300:
+        expected = "405" if view.known_path else "404"
+        findings.append(
+            _finding(view, ERROR, "ST-5", SERVER, f"{_where(view)}: {what} answered {status}, not {expected}")
+        )
+    return findings
+
+
+def _request_rules(view: View, platform: Platform) -> list[MonitorFinding]:
+    op, exchange = view.op, view.exchange
+    assert op is not None
+    findings: list[MonitorFinding] = []
+    if op.action in ("token", "refresh"):
+        content_type = exchange.request_headers.get("content-type", "")
+        if not content_type.lower().startswith(_FORM):
+            findings.append(
+                _finding(
+                    view,
+                    ERROR,
+                    "CL-1",
+                    CLIENT,
+                    f"{op.id} body sent as {content_type or 'no content type'}, not {_FORM}",
+                )
+            )
+        if problems := _body_errors(view):
+            findings.append(_finding(view, ERROR, "CL-1", CLIENT, f"{op.id} form: {_summary(problems)}"))
+        return findings
+    if view.token is None:
+        header = "malformed Authorization header" if "authorization" in exchange.request_headers else "no bearer token"
+        findings.append(_finding(view, ERROR, "CL-1", CLIENT, f"{_where(view)} sent with {header}"))
+        if view.ok:
+            findings.append(
+                _finding(view, ERROR, "AU-4", SERVER, f"{_where(view)} with {header} answered {view.status}, not 401")
+            )
+    if op.action == "post":
+        findings += _post_body_rules(view, platform)
+    return findings
+
+
+def _body_errors(view: View) -> list[Finding]:
+    op = view.op
+    assert op is not None
+    if view.exchange.truncated:
+        return []
+    parsed = UNPARSED if op.request_schema is None else _parsed(view.request_json)
+    text = _text(view.exchange.request_body) if parsed is UNPARSED else ""  # a parsed body is not read again
+    problems = request_findings(op, text, parsed=parsed)
+    return [p for p in problems if p.severity == ERROR]
+
+
+def _post_body_rules(view: View, platform: Platform) -> list[MonitorFinding]:
+    """CL-4 (the body the client sent), ST-3 and ST-1/PL-n (what the server accepted)."""
+    op, exchange = view.op, view.exchange
+    assert op is not None
+    findings = []
+    content_type = exchange.request_headers.get("content-type")
+    if content_type is None or not JSON_TYPE.match(content_type):
+        sent = f"as {content_type}" if content_type else "without a content type"
+        findings.append(_finding(view, ERROR, "CL-4", CLIENT, f"{op.id} body sent {sent}, not application/json"))
+        if content_type is not None and view.ok:
+            message = f"{op.id} body of type {content_type} answered {view.status}, not 415"
+            findings.append(_finding(view, ERROR, "ST-3", SERVER, message))
+    problems = _body_errors(view) + _plausibility(view)
+    if problems:
+        findings.append(_finding(view, ERROR, "CL-4", CLIENT, f"{op.id} body {_summary(problems)}"))
+    if view.ok and problems:
+        schema = [p for p in problems if p.rule not in _PLAUSIBILITY]
+        if schema:
+            message = f"{op.id} accepted ({view.status}) a body that breaks section 4: {_body_problem(schema[0])}"
+            findings.append(_finding(view, ERROR, "ST-1", SERVER, message))
+        elif platform.plausibility:
+            for problem in problems:
+                message = f"{op.id} accepted ({view.status}) an implausible body: {problem.message}"
+                findings.append(_finding(view, ERROR, problem.rule, SERVER, message))
+    return findings
+
+
+def _plausibility(view: View) -> list[Finding]:
+    """PL-4 (an offer's entity_id is {agg}) and PL-6 (a deadline not in the past when posted)."""
+    op, body = view.op, view.request_json
+    if op is None or not isinstance(body, dict):
+        return []
+    problems = []
+    agg = view.params.get("agg")
+    if op.id == "O2" and "entity_id" in body and body["entity_id"] != agg:
+        problems.append(
+            Finding(ERROR, "/request/body/entity_id", "PL-4", f"entity_id {body['entity_id']!r} is not {agg!r}")
+        )
+    deadline = rfc3339_instant(body.get("deadline")) if op.id in ("R2", "O2") else None
+    started = view.exchange.started
+    if deadline is not None and started > _REAL_TIME and _unix_seconds(deadline) < started - PAST_MARGIN:
+        problems.append(Finding(ERROR, "/request/body/deadline", "PL-6", f"deadline {body['deadline']} is in the past"))
+    return problems
+
+
+def _unix_seconds(instant: Instant) -> float:
+    """An instant as Unix seconds (fractions beyond a float's precision do not matter for PL-6)."""
+    fraction = float("0." + instant.fraction) if instant.fraction else 0.0
+    return (instant.minute - _UNIX_EPOCH.minute) * 60 + instant.second + fraction
+
+
+def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, empty: bool) -> bool:
+    """A fast yes for the common success answers that the shared checks would find nothing in.
+
+    Their only findings besides schema errors are unknown fields and plausibility, which the
+    monitor does not report for answers; anything else takes the full check.
+    """
+    if status not in op.success or method == "HEAD":
+        return False
+    if op.action in ("post", "delete"):
+        return empty
+    if op.action == "list":
+        if not isinstance(parsed, list) or op.kind is None:
+            return False
+        check = compiled(op.kind).is_valid
+        return all(check(item) for item in parsed)
+    schema = op.response_schema
+    if not isinstance(parsed, dict) or schema is None:
+        return False
+    if op.action == "new_id" and (op.kind is None or ID_FIELDS[op.kind] not in parsed):
+        return False
+    return compiled(schema).is_valid(parsed)
+
+
+def _response_rules(view: View) -> list[MonitorFinding]:
+    """Section 5 status table, ST-10 success bodies, ST-8 Error bodies (SHOULD), AU-3."""
+    op, exchange, status = view.op, view.exchange, view.status
+    assert op is not None and status is not None
+    content_type = exchange.response_headers.get("content-type", "")
+    findings: list[MonitorFinding] = []
+    body_problems = []
+    parsed = UNPARSED if exchange.truncated else _parsed(view.response_json)
+    if _plainly_fine(op, exchange.method, status, parsed, not exchange.response_body.strip()):
+        return findings
+    text = "" if exchange.truncated else _text(exchange.response_body)
+    for problem in response_findings(op, exchange.method, status, content_type, text, parsed=parsed):
+        if problem.severity != ERROR or problem.rule.startswith("PL-"):
+            continue  # unknown fields are tolerated (section 4); plausibility is judged where objects are posted
+        if problem.rule == "status":
+            severity = WARNING if status == 429 else ERROR  # D-51: rate limiting is not in section 5
+            findings.append(_finding(view, severity, op.id, SERVER, f"{_where(view)}: {problem.message}"))
+        elif problem.rule == "AU-3":
+            findings.append(_finding(view, ERROR, "AU-3", SERVER, f"{op.id} error: {problem.message}"))
+        else:
+            body_problems.append(problem)
+    if not body_problems or exchange.truncated:  # a cut body is not judged
+        return findings
+    if status in op.success:
+        findings.append(_finding(view, ERROR, "ST-10", SERVER, f"{op.id} success body {_summary(body_problems)}"))
+    else:
+        findings.append(_finding(view, WARNING, "ST-8", SERVER, f"{op.id} error body {_summary(body_problems)}"))
+    return findings

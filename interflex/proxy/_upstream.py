@@ -1,0 +1,108 @@
+"""The upstream: where the proxy forwards to, and the httpx transport that does it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import ssl
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import httpx
+
+from interflex.errors import ConfigError
+from interflex.profile import API_PREFIX
+
+
+def _remember_missing_sniffio() -> None:
+    """httpcore asks `import sniffio` on every request which async library runs it; when sniffio is
+    not installed (anyio 4 no longer needs it) each failed import searches `sys.path` again, about
+    2 ms of CPU per proxied request. A None entry in `sys.modules` makes the import fail at once,
+    and httpcore then assumes asyncio, which is what the proxy runs on."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_remember_missing_sniffio()
+_API_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+/?$")
+DEFAULT_API_BASE = f"{API_PREFIX}/v1"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The upstream's origin, the path prefix put before every request path, and timeouts.
+
+    `upstream("https://host:8443/interflex/api/v1")` and `upstream("https://host:8443")` both
+    forward `/interflex/api/v1/...` to the same place: a trailing `/interflex/api/<version>` is
+    the API base (clients keep it in their paths), anything before it is a prefix the proxy adds.
+    """
+
+    origin: str  # "https://host:8443"
+    prefix: bytes  # b"/gateway" or b""
+    api_base: str  # "/interflex/api/v1": where clients of the proxy find the API
+    timeout: dict[str, float]  # httpx's per-request timeout extension
+
+    @cached_property
+    def url(self) -> httpx.URL:
+        """The origin as an httpx URL (the request target is passed separately, unparsed)."""
+        return httpx.URL(self.origin)
+
+    @cached_property
+    def host_header(self) -> bytes:
+        """The `Host` the upstream receives."""
+        return self.url.netloc
+
+    def target(self, raw_path: bytes, query: bytes) -> bytes:
+        """The request target sent upstream: prefix, path and query exactly as the client sent them."""
+        return self.prefix + raw_path + (b"?" + query if query else b"")
+
+
+def parse_upstream(url: str, timeout: float = 30.0) -> Upstream:
+    """Check and split the `--upstream` URL; `ConfigError` with one line when unusable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"--upstream {url!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--upstream {url!r} must be an http:// or https:// URL with a host")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"--upstream {url!r} must not have a query, fragment or user info")
+    if not timeout > 0:
+        raise ConfigError(f"the upstream timeout must be positive, not {timeout!r}")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    origin = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    path = parts.path.rstrip("/")
+    found = _API_BASE.search(path)
+    api_base = found.group(0).rstrip("/") if found else DEFAULT_API_BASE
+    prefix = path[: found.start()] if found else path
+    timeouts = dict.fromkeys(("connect", "read", "write", "pool"), timeout)
+    return Upstream(origin, prefix.encode(), api_base, timeouts)
+
+
+def tls_verify(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext | bool:
+    """How to check the upstream's certificate: system CAs, a CA bundle, or not at all."""
+    if insecure:
+        return False
+    if ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"--ca-bundle {ca_bundle}: cannot load ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def make_transport(verify: ssl.SSLContext | bool) -> httpx.AsyncHTTPTransport:
+    """The upstream connection pool: httpx's transport, the layer an `httpx.AsyncClient` sends through.
+
+    The client's own layers (cookies, authentication, redirects, event hooks, a log line per
+    request) are left out: a proxy must not apply them, and they cost more CPU than the rest of
+    the forwarding. Environment proxies are ignored; connections are kept alive.
+    """
+    return httpx.AsyncHTTPTransport(
+        verify=verify,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=5.0),
+    )

@@ -1,0 +1,28 @@
+"""The web stack stays in `interflex.proxy` (docs/ARCHITECTURE.md): the rest of the core library, the
+monitor above all, imports neither starlette, uvicorn nor httpx."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = {"starlette", "uvicorn", "httpx", "httpcore", "anyio", "h11"}
+
+
+def imported(path: Path) -> set[str]:
+    """Top-level names of every package a file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_proxy_imports_the_web_stack() -> None:
+    core = [p for p in (ROOT / "interflex").rglob("*.py") if "proxy" not in p.relative_to(ROOT / "interflex").parts]
+    assert core and any(p.parts[-2] == "monitor" for p in core)
+    assert [f"{p.relative_to(ROOT)}: {sorted(imported(p) & WEB)}" for p in core if imported(p) & WEB] == []
+    assert {"starlette", "uvicorn", "httpx"} <= set().union(*map(imported, (ROOT / "interflex" / "proxy").glob("*.py")))
