@@ -83,8 +83,18 @@ def _send_huge(sock: socket.socket, mode: str, size: int) -> None:
             sock.sendall(frame)
         if mode == "huge-chunked":
             sock.sendall(b"0\r\n\r\n")
+        _close_gracefully(sock)
     except OSError:
         return
+
+
+def _close_gracefully(sock: socket.socket) -> None:
+    """End the answer and read what the client still sends (its request body), so that closing sends no
+    reset that would discard the answer in flight."""
+    sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(5)
+    while sock.recv(65536):
+        pass
 
 
 class _Stub(socketserver.ThreadingTCPServer):
