@@ -78,7 +78,7 @@ def _token(port: int) -> str:
 
 
 def _client(port: int, token: str, worker: str, stop_at: float, latencies: list[float], errors: list[str]) -> None:
-    from reference_server.demo import sample
+    from interflex.samples import sample
 
     conn = http.client.HTTPConnection("127.0.0.1", port)
     base = "/interflex/api/v1/aggregators"

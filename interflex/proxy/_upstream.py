@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import ssl
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -15,17 +13,6 @@ import httpx
 from interflex.errors import ConfigError
 from interflex.profile import API_PREFIX
 
-
-def _remember_missing_sniffio() -> None:
-    """httpcore asks `import sniffio` on every request which async library runs it; when sniffio is
-    not installed (anyio 4 no longer needs it) each failed import searches `sys.path` again, about
-    2 ms of CPU per proxied request. A None entry in `sys.modules` makes the import fail at once,
-    and httpcore then assumes asyncio, which is what the proxy runs on."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-_remember_missing_sniffio()
 _API_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+/?$")
 DEFAULT_API_BASE = f"{API_PREFIX}/v1"
 
