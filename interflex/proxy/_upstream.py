@@ -1,4 +1,4 @@
-"""The upstream: where the proxy forwards to, and the httpx transport that does it."""
+"""The upstream: where the proxy forwards to, and the connection pool (httpcore, under httpx) that does it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from interflex.errors import ConfigError
@@ -40,6 +41,11 @@ class Upstream:
     def host_header(self) -> bytes:
         """The `Host` the upstream receives."""
         return self.url.netloc
+
+    def request_url(self, target: bytes) -> httpcore.URL:
+        """The upstream URL with `target` as the request target, sent as it is."""
+        url = self.url
+        return httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=target)
 
     def target(self, raw_path: bytes, query: bytes) -> bytes:
         """The request target sent upstream: prefix, path and query exactly as the client sent them."""
@@ -81,15 +87,18 @@ def tls_verify(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext | bool:
         raise ConfigError(f"--ca-bundle {ca_bundle}: cannot load ({getattr(exc, 'strerror', None) or exc})") from None
 
 
-def make_transport(verify: ssl.SSLContext | bool) -> httpx.AsyncHTTPTransport:
-    """The upstream connection pool: httpx's transport, the layer an `httpx.AsyncClient` sends through.
+def make_pool(verify: ssl.SSLContext | bool) -> httpcore.AsyncConnectionPool:
+    """The upstream connection pool: httpcore's, the pool under httpx's client and transport (D-66).
 
-    The client's own layers (cookies, authentication, redirects, event hooks, a log line per
-    request) are left out: a proxy must not apply them, and they cost more CPU than the rest of
-    the forwarding. Environment proxies are ignored; connections are kept alive.
+    httpx's client layers (cookies, authentication, redirects, event hooks, a log line per
+    request) must not be applied by a proxy, and its request and response models only copy what
+    the proxy already has: they cost CPU on every request (D-68). TLS is set up as httpx does
+    (`httpx.create_ssl_context`: certifi's CAs by default), without reading the environment;
+    connections are kept alive.
     """
-    return httpx.AsyncHTTPTransport(
-        verify=verify,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=5.0),
+    return httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+        max_connections=None,
+        max_keepalive_connections=64,
+        keepalive_expiry=5.0,
     )

@@ -12,13 +12,9 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
 
-import httpx
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.types import Receive, Scope, Send
+import httpcore
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from interflex.proxy._capture import BodyCapture, Capture, log_path
 from interflex.proxy._headers import end_to_end
@@ -46,7 +42,7 @@ class Forwarder:
         self.upstream = upstream
         self.submit = submit
         self.max_body = max_body
-        self.transport: httpx.AsyncHTTPTransport | None = None
+        self.pool: httpcore.AsyncConnectionPool | None = None
         self.count = 0  # exchanges begun; also the index of the next one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,28 +70,32 @@ class Forwarder:
     async def _forward(
         self, scope: Scope, receive: Receive, send: Send, target: bytes, headers: list, capture: Capture
     ) -> None:
-        assert self.transport is not None, "the proxy's lifespan did not start"
-        request = httpx.Request(
+        assert self.pool is not None, "the proxy's lifespan did not start"
+        body = _request_body(scope, receive, capture.request_body)
+        sent = capture.request_headers
+        if body is not None and not any(name == b"content-length" for name, _ in headers):
+            sent = [*sent, (b"transfer-encoding", b"chunked")]  # a body without length: framing is hop-by-hop
+        request = httpcore.Request(
             capture.method,
-            self.upstream.url,
-            headers=headers,
-            content=_request_body(scope, receive, capture.request_body),
-            extensions={"target": target, "timeout": self.upstream.timeout},
+            self.upstream.request_url(target),
+            headers=sent,
+            content=body if body is not None else b"",
+            extensions={"timeout": self.upstream.timeout},
         )
         try:
-            response = await self.transport.handle_async_request(request)
+            response = await self.pool.handle_async_request(request)
         except ClientGone:
             capture.error = "the client disconnected before its request was complete"
             log.info("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
             return
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
             await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream unreachable: {_why(exc)}")
             return
-        except httpx.TimeoutException as exc:
+        except httpcore.TimeoutException as exc:
             reason = f"upstream did not answer within {self.upstream.timeout['read']:g} s ({type(exc).__name__})"
             await self._gateway_error(send, capture, 504, "gateway_timeout", reason)
             return
-        except Exception as exc:  # httpx.HTTPError, or anything else the upstream call raised
+        except Exception as exc:  # another httpcore error, or anything else the upstream call raised
             await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream failed: {_why(exc)}")
             return
         try:
@@ -103,16 +103,16 @@ class Forwarder:
         finally:
             await response.aclose()
 
-    async def _relay(self, send: Send, response: httpx.Response, capture: Capture) -> None:
-        capture.status = response.status_code
-        capture.reason = response.reason_phrase
-        capture.response_headers = end_to_end(response.headers.raw)
-        await send({"type": "http.response.start", "status": response.status_code, "headers": capture.response_headers})
+    async def _relay(self, send: Send, response: httpcore.Response, capture: Capture) -> None:
+        capture.status = response.status
+        capture.reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
+        capture.response_headers = end_to_end(response.headers)
+        await send({"type": "http.response.start", "status": response.status, "headers": capture.response_headers})
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_stream():
                 capture.response_body.add(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.HTTPError as exc:
+        except _UPSTREAM_ERRORS as exc:
             capture.error = f"the upstream broke off the response body: {_why(exc)}"
             log.error("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
             raise ResponseBrokenOff(capture.error) from None
@@ -128,8 +128,11 @@ class Forwarder:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIterator[bytes] | bytes | None:
-    """The request body for httpx: None without one, else a stream that captures on the way."""
+_UPSTREAM_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException)
+
+
+def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIterator[bytes] | None:
+    """The request body for httpcore: None without one, else a stream that captures on the way."""
     names = {name for name, _ in scope["headers"]}
     if b"content-length" not in names and b"transfer-encoding" not in names:
         return None
@@ -153,15 +156,34 @@ def _why(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def build_app(forwarder: Forwarder, transport_factory: Callable[[], httpx.AsyncHTTPTransport]) -> Starlette:
-    """The Starlette application: the forwarder at every path, its upstream transport in the lifespan."""
+def build_app(forwarder: Forwarder, pool_factory: Callable[[], httpcore.AsyncConnectionPool]) -> ASGIApp:
+    """The ASGI application: every HTTP request to the forwarder, its upstream pool opened and closed
+    in the lifespan.
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        forwarder.transport = transport_factory()
-        try:
-            yield {}
-        finally:
-            await forwarder.transport.aclose()
+    A bare ASGI callable, not a Starlette application: the proxy has one route and no middleware,
+    and Starlette's router and exception layers would only add CPU to every request (D-68).
+    """
 
-    return Starlette(routes=[Mount("/", app=forwarder)], lifespan=lifespan)
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await forwarder(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(forwarder, pool_factory, receive, send)
+
+    return app
+
+
+async def _lifespan(
+    forwarder: Forwarder, pool_factory: Callable[[], httpcore.AsyncConnectionPool], receive: Receive, send: Send
+) -> None:
+    """ASGI lifespan: the upstream pool lives from startup to shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            forwarder.pool = pool_factory()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if forwarder.pool is not None:
+                await forwarder.pool.aclose()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
