@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
-import httpcore
+import aiohttp
 import httpx
 
 from interflex.errors import ConfigError
@@ -42,10 +42,10 @@ class Upstream:
         """The `Host` the upstream receives."""
         return self.url.netloc
 
-    def request_url(self, target: bytes) -> httpcore.URL:
-        """The upstream URL with `target` as the request target, sent as it is."""
-        url = self.url
-        return httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=target)
+    @cached_property
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts: connecting, and each read of the response."""
+        return aiohttp.ClientTimeout(total=None, connect=self.timeout["connect"], sock_read=self.timeout["read"])
 
     def target(self, raw_path: bytes, query: bytes) -> bytes:
         """The request target sent upstream: prefix, path and query exactly as the client sent them."""
@@ -87,18 +87,18 @@ def tls_verify(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext | bool:
         raise ConfigError(f"--ca-bundle {ca_bundle}: cannot load ({getattr(exc, 'strerror', None) or exc})") from None
 
 
-def make_pool(verify: ssl.SSLContext | bool) -> httpcore.AsyncConnectionPool:
-    """The upstream connection pool: httpcore's, the pool under httpx's client and transport (D-66).
+def make_session(verify: ssl.SSLContext | bool) -> aiohttp.ClientSession:
+    """The upstream client: an aiohttp session used as a bare connection pool (D-66, D-68).
 
-    httpx's client layers (cookies, authentication, redirects, event hooks, a log line per
-    request) must not be applied by a proxy, and its request and response models only copy what
-    the proxy already has: they cost CPU on every request (D-68). TLS is set up as httpx does
-    (`httpx.create_ssl_context`: certifi's CAs by default), without reading the environment;
-    connections are kept alive.
+    Nothing of a client's own is applied: no cookie jar, no redirects, no decompression, no
+    default `User-Agent`, `Accept`, `Accept-Encoding` or `Content-Type`, no environment proxies.
+    Connections are kept alive; `verify` as for `ssl` in aiohttp (True: system CAs).
     """
-    return httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
-        max_connections=None,
-        max_keepalive_connections=64,
-        keepalive_expiry=5.0,
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ssl=verify, keepalive_timeout=5.0),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        auto_decompress=False,
+        trust_env=False,
+        requote_redirect_url=False,
     )

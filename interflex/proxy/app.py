@@ -13,8 +13,10 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
-import httpcore
+import aiohttp
+from multidict import CIMultiDict
 from starlette.types import ASGIApp, Receive, Scope, Send
+from yarl import URL
 
 from interflex.proxy._capture import BodyCapture, Capture, log_path
 from interflex.proxy._headers import end_to_end
@@ -42,7 +44,7 @@ class Forwarder:
         self.upstream = upstream
         self.submit = submit
         self.max_body = max_body
-        self.pool: httpcore.AsyncConnectionPool | None = None
+        self.session: aiohttp.ClientSession | None = None
         self.count = 0  # exchanges begun; also the index of the next one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,49 +72,49 @@ class Forwarder:
     async def _forward(
         self, scope: Scope, receive: Receive, send: Send, target: bytes, headers: list, capture: Capture
     ) -> None:
-        assert self.pool is not None, "the proxy's lifespan did not start"
-        body = _request_body(scope, receive, capture.request_body)
-        sent = capture.request_headers
-        if body is not None and not any(name == b"content-length" for name, _ in headers):
-            sent = [*sent, (b"transfer-encoding", b"chunked")]  # a body without length: framing is hop-by-hop
-        request = httpcore.Request(
-            capture.method,
-            self.upstream.request_url(target),
-            headers=sent,
-            content=body if body is not None else b"",
-            extensions={"timeout": self.upstream.timeout},
-        )
+        assert self.session is not None, "the proxy's lifespan did not start"
+        gone: list[bool] = []
         try:
-            response = await self.pool.handle_async_request(request)
-        except ClientGone:
-            capture.error = "the client disconnected before its request was complete"
-            log.info("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
-            return
-        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream unreachable: {_why(exc)}")
-            return
-        except httpcore.TimeoutException as exc:
-            reason = f"upstream did not answer within {self.upstream.timeout['read']:g} s ({type(exc).__name__})"
-            await self._gateway_error(send, capture, 504, "gateway_timeout", reason)
-            return
-        except Exception as exc:  # another httpcore error, or anything else the upstream call raised
-            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream failed: {_why(exc)}")
+            response = await self.session.request(
+                capture.method,
+                URL(self.upstream.origin + target.decode("latin-1"), encoded=True),
+                headers=CIMultiDict(
+                    (name.decode("latin-1"), value.decode("latin-1")) for name, value in capture.request_headers
+                ),
+                data=_request_body(scope, receive, capture.request_body, gone),
+                allow_redirects=False,
+                timeout=self.upstream.client_timeout,
+            )
+        except Exception as exc:
+            await self._no_answer(send, capture, exc, gone)
             return
         try:
             await self._relay(send, response, capture)
         finally:
-            await response.aclose()
+            response.close() if capture.error else response.release()
 
-    async def _relay(self, send: Send, response: httpcore.Response, capture: Capture) -> None:
+    async def _no_answer(self, send: Send, capture: Capture, exc: Exception, gone: list[bool]) -> None:
+        if gone:
+            capture.error = "the client disconnected before its request was complete"
+            log.info("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
+        elif isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream unreachable: {_why(exc)}")
+        elif isinstance(exc, TimeoutError):
+            reason = f"upstream did not answer within {self.upstream.timeout['read']:g} s ({type(exc).__name__})"
+            await self._gateway_error(send, capture, 504, "gateway_timeout", reason)
+        else:  # another aiohttp error, or anything else the upstream call raised
+            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream failed: {_why(exc)}")
+
+    async def _relay(self, send: Send, response: aiohttp.ClientResponse, capture: Capture) -> None:
         capture.status = response.status
-        capture.reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
-        capture.response_headers = end_to_end(response.headers)
+        capture.reason = response.reason or ""
+        capture.response_headers = end_to_end(response.raw_headers)
         await send({"type": "http.response.start", "status": response.status, "headers": capture.response_headers})
         try:
-            async for chunk in response.aiter_stream():
+            async for chunk in response.content.iter_any():
                 capture.response_body.add(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except _UPSTREAM_ERRORS as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             capture.error = f"the upstream broke off the response body: {_why(exc)}"
             log.error("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
             raise ResponseBrokenOff(capture.error) from None
@@ -128,11 +130,9 @@ class Forwarder:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-_UPSTREAM_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException)
-
-
-def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIterator[bytes] | None:
-    """The request body for httpcore: None without one, else a stream that captures on the way."""
+def _request_body(scope: Scope, receive: Receive, body: BodyCapture, gone: list[bool]) -> AsyncIterator[bytes] | None:
+    """The request body for aiohttp: None without one, else a stream that captures on the way
+    (`gone` gets an entry when the client disconnects midway)."""
     names = {name for name, _ in scope["headers"]}
     if b"content-length" not in names and b"transfer-encoding" not in names:
         return None
@@ -141,6 +141,7 @@ def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIte
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
+                gone.append(True)
                 raise ClientGone
             chunk = message.get("body", b"")
             if chunk:
@@ -156,7 +157,7 @@ def _why(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def build_app(forwarder: Forwarder, pool_factory: Callable[[], httpcore.AsyncConnectionPool]) -> ASGIApp:
+def build_app(forwarder: Forwarder, session_factory: Callable[[], aiohttp.ClientSession]) -> ASGIApp:
     """The ASGI application: every HTTP request to the forwarder, its upstream pool opened and closed
     in the lifespan.
 
@@ -168,22 +169,22 @@ def build_app(forwarder: Forwarder, pool_factory: Callable[[], httpcore.AsyncCon
         if scope["type"] == "http":
             await forwarder(scope, receive, send)
         elif scope["type"] == "lifespan":
-            await _lifespan(forwarder, pool_factory, receive, send)
+            await _lifespan(forwarder, session_factory, receive, send)
 
     return app
 
 
 async def _lifespan(
-    forwarder: Forwarder, pool_factory: Callable[[], httpcore.AsyncConnectionPool], receive: Receive, send: Send
+    forwarder: Forwarder, session_factory: Callable[[], aiohttp.ClientSession], receive: Receive, send: Send
 ) -> None:
     """ASGI lifespan: the upstream pool lives from startup to shutdown."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            forwarder.pool = pool_factory()
+            forwarder.session = session_factory()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if forwarder.pool is not None:
-                await forwarder.pool.aclose()
+            if forwarder.session is not None:
+                await forwarder.session.close()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -19,7 +19,7 @@ from interflex.monitor import Monitor, MonitorFinding, Platform
 from interflex.proxy._findings import FindingsFile
 from interflex.proxy._har import HarWriter
 from interflex.proxy._judge import FindingSink, LiveJudge, Summary
-from interflex.proxy._upstream import make_pool, parse_upstream
+from interflex.proxy._upstream import make_session, parse_upstream
 from interflex.proxy.app import Forwarder, ResponseBrokenOff, build_app
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -156,7 +156,7 @@ class ValidatingProxy:
         self.port = sock.getsockname()[1]
         forwarder = Forwarder(self.upstream, judge.submit, self.max_body)
         config = uvicorn.Config(
-            build_app(forwarder, lambda: make_pool(self.verify)),
+            build_app(forwarder, lambda: make_session(self.verify)),
             http=HTTP_PARSER,
             loop=EVENT_LOOP,
             ws="none",  # an Upgrade request is plain HTTP here: Upgrade is hop-by-hop and not forwarded
