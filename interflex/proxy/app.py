@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
-from multidict import CIMultiDict
 from starlette.types import ASGIApp, Receive, Scope, Send
 from yarl import URL
 
@@ -62,25 +61,21 @@ class Forwarder:
             http_version=scope.get("http_version", "1.1"),
         )
         try:
-            await self._forward(scope, receive, send, target, headers, capture)
+            await self._forward(scope, receive, send, target, capture)
         finally:
             capture.finished = time.time()
             if capture.status is None and capture.error is None:  # cancelled: the proxy is stopping
                 capture.error = "no answer: the exchange was cut short"
             self.submit(capture)
 
-    async def _forward(
-        self, scope: Scope, receive: Receive, send: Send, target: bytes, headers: list, capture: Capture
-    ) -> None:
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, target: bytes, capture: Capture) -> None:
         assert self.session is not None, "the proxy's lifespan did not start"
         gone: list[bool] = []
         try:
             response = await self.session.request(
                 capture.method,
                 URL(self.upstream.origin + target.decode("latin-1"), encoded=True),
-                headers=CIMultiDict(
-                    (name.decode("latin-1"), value.decode("latin-1")) for name, value in capture.request_headers
-                ),
+                headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in capture.request_headers],
                 data=_request_body(scope, receive, capture.request_body, gone),
                 allow_redirects=False,
                 timeout=self.upstream.client_timeout,
@@ -158,8 +153,8 @@ def _why(exc: Exception) -> str:
 
 
 def build_app(forwarder: Forwarder, session_factory: Callable[[], aiohttp.ClientSession]) -> ASGIApp:
-    """The ASGI application: every HTTP request to the forwarder, its upstream pool opened and closed
-    in the lifespan.
+    """The ASGI application: every HTTP request to the forwarder, its upstream session opened and
+    closed in the lifespan.
 
     A bare ASGI callable, not a Starlette application: the proxy has one route and no middleware,
     and Starlette's router and exception layers would only add CPU to every request (D-68).
@@ -177,7 +172,7 @@ def build_app(forwarder: Forwarder, session_factory: Callable[[], aiohttp.Client
 async def _lifespan(
     forwarder: Forwarder, session_factory: Callable[[], aiohttp.ClientSession], receive: Receive, send: Send
 ) -> None:
-    """ASGI lifespan: the upstream pool lives from startup to shutdown."""
+    """ASGI lifespan: the upstream session lives from startup to shutdown."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
