@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from ats.errors import ConfigError
-from interflex.profile import CONFORMANCE_CLASSES
+from interflex.profile import CLIENT_CLASSES, CONFORMANCE_CLASSES
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 CODES: dict[str, str] = {
@@ -28,8 +28,17 @@ CODES: dict[str, str] = {
     "date-filter": "DATE",
     "recommended": "REC",
 }
+# Client classes (PROFILE.md sections 9 and 11): their cases live under `client_cases:` at the end of the
+# catalog, ids IFX-CL-<CODE>-NNN, implemented in ats/client/cases (issue 11).
+CLIENT_CODES: dict[str, str] = {
+    "client-auth": "CL-AUTH",
+    "client-messages": "CL-MSG",
+    "client-resilience": "CL-RES",
+    "client-negotiation": "CL-NEG",
+    "client-recommended": "CL-REC",
+}
 FIELDS = ("id", "title", "class", "purpose", "references", "preconditions", "pass_criteria")
-_ID = re.compile(r"IFX-([A-Z]+)-(\d{3})")
+_ID = re.compile(r"IFX-((?:CL-)?[A-Z]+)-(\d{3})")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: the catalog is long
 
 
@@ -56,14 +65,17 @@ def class_marker(conformance_class: str) -> str:
     return conformance_class.replace("-", "_")
 
 
-def parse_catalog(data: object, source: str = str(CATALOG_PATH)) -> dict[str, Case]:
-    """Validate catalog data; `ConfigError` naming the first bad entry."""
-    entries = data.get("cases", ()) if isinstance(data, dict) else None
+def parse_catalog(data: object, source: str = str(CATALOG_PATH), *, client: bool = False) -> dict[str, Case]:
+    """Validate catalog data; `ConfigError` naming the first bad entry. `client`: the `client_cases`
+    section (client classes) instead of `cases` (the server suite's classes)."""
+    key, codes = ("client_cases", CLIENT_CODES) if client else ("cases", CODES)
+    classes = CLIENT_CLASSES if client else CONFORMANCE_CLASSES
+    entries = data.get(key, ()) if isinstance(data, dict) else None
     if not isinstance(entries, list) and entries is not None:
-        raise ConfigError(f"{source}: expected a mapping with a 'cases' list")
+        raise ConfigError(f"{source}: expected a mapping with a {key!r} list")
     cases: dict[str, Case] = {}
     for i, entry in enumerate(entries or []):
-        where = f"{source}: cases[{i}]"
+        where = f"{source}: {key}[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: expected a mapping")
         missing = [f for f in FIELDS if not entry.get(f)]
@@ -74,10 +86,10 @@ def parse_catalog(data: object, source: str = str(CATALOG_PATH)) -> dict[str, Ca
             raise ConfigError(f"{where} ({entry['id']}): unknown keys {sorted(extra)}")
         case_id, cls = str(entry["id"]), str(entry["class"])
         found = _ID.fullmatch(case_id)
-        if cls not in CONFORMANCE_CLASSES:
+        if cls not in classes:
             raise ConfigError(f"{where} ({case_id}): unknown class {cls!r}")
-        if not found or found.group(1) != CODES[cls]:
-            raise ConfigError(f"{where}: id {case_id!r} must be IFX-{CODES[cls]}-NNN for class {cls}")
+        if not found or found.group(1) != codes[cls]:
+            raise ConfigError(f"{where}: id {case_id!r} must be IFX-{codes[cls]}-NNN for class {cls}")
         if case_id in cases:
             raise ConfigError(f"{where}: duplicate id {case_id}")
         refs = entry["references"]
@@ -95,29 +107,44 @@ def parse_catalog(data: object, source: str = str(CATALOG_PATH)) -> dict[str, Ca
     return cases
 
 
-def load_catalog(path: str | Path = CATALOG_PATH) -> dict[str, Case]:
-    """Read and validate a catalog file: case id -> Case, in file order."""
+def load_catalog(path: str | Path = CATALOG_PATH, *, client: bool = False) -> dict[str, Case]:
+    """Read and validate a catalog file: case id -> Case, in file order (`client`: the client section)."""
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the test case catalog {path}: {exc}") from None
-    return parse_catalog(data, str(path))
+    return parse_catalog(data, str(path), client=client)
 
 
 @cache
 def catalog() -> dict[str, Case]:
-    """The bundled catalog, loaded once."""
+    """The bundled catalog of the server suite, loaded once."""
     return load_catalog()
 
 
-def bound_tests() -> dict[str, list[str]]:
-    """Case id -> the tests of `ats/cases/test_*.py` bound to it by `@pytest.mark.case` ("module::test")."""
+@cache
+def client_catalog() -> dict[str, Case]:
+    """The bundled catalog of the client suite (`client_cases`), loaded once."""
+    return load_catalog(client=True)
+
+
+def bound_tests(client: bool = False) -> dict[str, list[str]]:
+    """Case id -> the tests of `ats/cases/test_*.py` (`client`: `ats/client/cases/test_*.py`) bound to it
+    by `@pytest.mark.case` ("module::test")."""
     import importlib
     import inspect
 
     bindings: dict[str, list[str]] = {}
-    for path in sorted(Path(__file__).with_name("cases").glob("test_*.py")):
-        module = importlib.import_module(f"ats.cases.{path.stem}")
+    folder, package = (
+        (Path(__file__).parent / "client" / "cases", "ats.client.cases")
+        if client
+        else (
+            Path(__file__).with_name("cases"),
+            "ats.cases",
+        )
+    )
+    for path in sorted(folder.glob("test_*.py")):
+        module = importlib.import_module(f"{package}.{path.stem}")
         for name, obj in vars(module).items():
             targets = []
             if name.startswith("test") and inspect.isfunction(obj):

@@ -3,6 +3,7 @@
 python -m ats.docs            # rewrite docs/ATS.md
 python -m ats.docs --check    # exit 1 when docs/ATS.md is out of date
 python -m ats.docs --faults   # first re-run the suite against every reference fault (ats/fault_matrix.json)
+python -m ats.docs --client-faults   # first re-run the client suite per fault client (ats/client/fault_matrix.json)
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ats.catalog import CODES, bound_tests, catalog
+from ats.catalog import CLIENT_CODES, CODES, bound_tests, catalog, client_catalog
 from ats.requirements import REQUIREMENTS
-from interflex.profile import CONFORMANCE_CLASSES
+from interflex.profile import CLIENT_CLASSES, CONFORMANCE_CLASSES
 
 FAULT_MATRIX = Path(__file__).with_name("fault_matrix.json")
+CLIENT_FAULT_MATRIX = Path(__file__).with_name("client") / "fault_matrix.json"
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "ATS.md"
+FAULTY_CLIENT = Path(__file__).resolve().parent.parent / "examples" / "clients" / "faulty_client.py"
 
 
 def load_fault_matrix() -> dict[str, dict]:
@@ -74,6 +77,51 @@ def build_fault_matrix(jobs: int = 2) -> dict[str, dict]:
 
     with ThreadPoolExecutor(jobs) as pool:  # load-only faults (`shows_under == "load"`) are interflex-load's
         return dict(pool.map(one, [name for name, fault in FAULTS.items() if fault.shows_under == "suite"]))
+
+
+def load_client_fault_matrix() -> dict[str, dict]:
+    """Fault client -> {"role", "class", "rule", "description", "overall", "failing": [case ids]} of the last
+    full client run per fault client (`python -m ats.docs --client-faults`)."""
+    path = CLIENT_FAULT_MATRIX
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _fault_clients() -> list[dict]:
+    """The fault and hostile clients of examples/clients/faulty_client.py (`--list`)."""
+    done = subprocess.run(
+        [sys.executable, str(FAULTY_CLIENT), "--list"], capture_output=True, text=True, timeout=60, check=True
+    )
+    rows = []
+    for line in done.stdout.splitlines():
+        name, role, cls, rule, description = line.split(None, 4)
+        rows.append({"name": name, "role": role, "class": cls, "rule": rule, "description": description})
+    return rows
+
+
+def build_client_fault_matrix(jobs: int = 2) -> dict[str, dict]:
+    """Run the whole client suite once per fault client; its overall verdict and failing test cases."""
+    import yaml
+
+    def one(row: dict) -> tuple[str, dict]:
+        command = ["{python}", str(FAULTY_CLIENT), "--fault", row["name"], "--base-url", "{base_url}"]
+        command += ["--user", "{username}", "--password", "{password}", "--client-id", "{client_id}"]
+        command += ["--client-secret", "{client_secret}", "--entity-id", "{entity_id}", "--region-id", "{region_id}"]
+        command += ["--dso", "{dso}"] if row["role"] == "aggregator" else []
+        entity = "dso1" if row["role"] == "dso" else "agg1"
+        with tempfile.TemporaryDirectory() as tmp:
+            ixit = Path(tmp) / "client.yaml"
+            data = {"role": row["role"], "entity_id": entity, "command": command, "timeout_s": 10}
+            ixit.write_text(yaml.safe_dump(data), encoding="utf-8")
+            data = run_suite(None, ("--client-ixit", str(ixit)))
+        failing = sorted(c for c, v in data["cases"].items() if v["verdict"] == "FAIL")
+        return row["name"], {
+            **{k: row[k] for k in ("role", "class", "rule", "description")},
+            "overall": data["summary"]["overall"],
+            "failing": failing,
+        }
+
+    with ThreadPoolExecutor(jobs) as pool:
+        return dict(pool.map(one, _fault_clients()))
 
 
 def _cell(text: str) -> str:
@@ -148,7 +196,65 @@ def render() -> str:
         shown = ", ".join(f"**{c}**" for c in own) + (", " if own and other else "") + ", ".join(other)
         lines.append(f"| `{name}` | `{row['class']}` | {_cell(row['description'])} | {row['overall']} | {shown} |")
     lines += ["", "Bold: test cases of the fault's own class.", ""]
+    lines += _client_section()
     return "\n".join(lines)
+
+
+def _client_section() -> list[str]:
+    """The client test cases (`client_cases`) and the fault-client table."""
+    cases = client_catalog()
+    bindings = bound_tests(client=True)
+    lines = [
+        "# Client conformance (PROFILE.md section 11)",
+        "",
+        "The client suite (`interflex-ats --client-ixit FILE`, docs/client-conformance.md) plays the platform and",
+        "the other parties, runs the client under test in scenarios and judges its exchanges (`ats/client/`).",
+        "",
+        "| class | code | gating | test cases |",
+        "|---|---|---|---|",
+    ]
+    for name, gating in CLIENT_CLASSES.items():
+        count = sum(1 for c in cases.values() if c.conformance_class == name)
+        lines.append(f"| `{name}` | {CLIENT_CODES[name]} | {gating} | {count} |")
+    lines += ["", f"{len(cases)} client test cases in total.", ""]
+    for name in CLIENT_CLASSES:
+        members = [c for c in cases.values() if c.conformance_class == name]
+        if not members:
+            continue
+        lines += [f"## Class `{name}`", ""]
+        for case in members:
+            tests = ", ".join(f"`{t}`" for t in bindings.get(case.id, [])) or "**not implemented**"
+            lines += [
+                f"### {case.id}: {_cell(case.title)}",
+                "",
+                f"- **Purpose:** {_cell(case.purpose)}",
+                f"- **References:** {', '.join(case.references)}",
+                f"- **Preconditions:** {_cell(case.preconditions)}",
+                f"- **Pass criteria:** {_cell(case.pass_criteria)}",
+                f"- **Implemented by:** {tests}",
+                "",
+            ]
+    lines += [
+        "## Fault clients -> failing test cases",
+        "",
+        "Every client rule can fail: each test client of `examples/clients/faulty_client.py` breaks one rule",
+        "(`--fault NAME`); the hostile ones hang, flood, send garbage or exit at once. Each must end NOT CONFORMANT",
+        "with a FAIL in its rule's class (`tests/test_client_conformance_faults.py`). The test cases that failed in",
+        "the last full client run per fault client (`python -m ats.docs --client-faults`):",
+        "",
+        "| fault client | role | class | rule | what it does | overall | failing test cases |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in load_client_fault_matrix().items():
+        own = [c for c in row["failing"] if cases.get(c) and cases[c].conformance_class == row["class"]]
+        other = [c for c in row["failing"] if c not in own]
+        shown = ", ".join(f"**{c}**" for c in own) + (", " if own and other else "") + ", ".join(other)
+        lines.append(
+            f"| `{name}` | {row['role']} | `{row['class']}` | {row['rule']} | {_cell(row['description'])} | "
+            f"{row['overall']} | {shown} |"
+        )
+    lines += ["", "Bold: test cases of the fault client's own class.", ""]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,10 +262,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ats.docs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when docs/ATS.md is out of date")
     parser.add_argument("--faults", action="store_true", help="re-run the suite per fault first (a few minutes)")
+    parser.add_argument(
+        "--client-faults", action="store_true", help="re-run the client suite per fault client first (a few minutes)"
+    )
     parser.add_argument("--output", type=Path, default=DOC_PATH)
     args = parser.parse_args(argv)
     if args.faults:
         FAULT_MATRIX.write_text(json.dumps(build_fault_matrix(), indent=1) + "\n", encoding="utf-8")
+    if args.client_faults:
+        matrix = build_client_fault_matrix()
+        CLIENT_FAULT_MATRIX.write_text(json.dumps(matrix, indent=1) + "\n", encoding="utf-8")
     text = render()
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.is_file() else ""

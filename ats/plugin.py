@@ -2,9 +2,10 @@
 
 Thin glue: options, markers, fixtures, verdict records (contract C4) and the terminal summary.
 The plugin is inert unless the run's arguments point at the test cases (`pytest --pyargs ats`,
-`interflex-ats`, or a path inside `ats/cases`). On the controller it validates options and the
-IXIT up front, starts the bundled reference server when no target is given (once per run, shared
-by pytest-xdist workers) and probes the target; workers record verdicts, the controller merges them.
+`interflex-ats`, a path inside `ats/cases`, or `--target-url`/`--ixit` without test paths). On the
+controller it validates options and the IXIT up front, starts the bundled reference server when no
+target is given (once per run, shared by pytest-xdist workers), probes the target and logs in every
+IXIT account once (pre-flight); workers record verdicts, the controller merges them.
 """
 
 from __future__ import annotations
@@ -23,17 +24,19 @@ import pytest
 import ats
 from ats.catalog import Case, catalog, class_marker
 from ats.errors import ConfigError
+from ats.evidence import MAIN, evidence_records
+from ats.evidence import PROPERTY as EVIDENCE_PROPERTY
 from ats.ixit import Ixit, default_ixit, load_ixit
 from ats.recorder import format_evidence
 from ats.run import RunInfo, RunState, utc_now
 from ats.session import Api, Context
-from ats.target import probe, resolve_ixit, selected_alternatives, selected_classes, start_reference_server
+from ats.target import preflight, probe, resolve_ixit, selected_alternatives, selected_classes, start_reference_server
 from ats.verdicts import (
-    CONFORMANT,
     FAIL,
     INCONCLUSIVE,
     NA,
     PASS,
+    PASSING,
     VERDICTS,
     Failure,
     Inconclusive,
@@ -46,7 +49,9 @@ _ACTIVE = pytest.StashKey[bool]()
 _SETUP = pytest.StashKey[dict]()
 _CASE = pytest.StashKey[Case]()
 _API = pytest.StashKey[Api]()
+_HINT = pytest.StashKey[bool]()
 TEARDOWN_RECORD = "ats-teardown"  # user_properties name of the record of a failed teardown
+EVIDENCE_SECTION = "interflex-ats evidence"  # report section holding a finding's exchanges as text
 
 ATS_DIR = Path(ats.__file__).resolve().parent
 CASES_DIR = ATS_DIR / "cases"
@@ -131,8 +136,10 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from ats.client.options import OPTIONS as CLIENT_OPTIONS
+
     group = parser.getgroup("interflex-ats", "InterFlex conformance suite")
-    for name, kwargs in OPTIONS:
+    for name, kwargs in [*OPTIONS, *CLIENT_OPTIONS]:
         group.addoption(name, dest=name.lstrip("-").replace("-", "_"), **kwargs)
 
 
@@ -161,13 +168,37 @@ def is_ats_run(config: pytest.Config) -> bool:
     return False
 
 
+def _target_given(config: pytest.Config) -> bool:
+    return bool(config.option.target_url or config.option.ixit) and not config.option.help
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """`pytest --target-url URL` / `pytest --ixit FILE` / `pytest --client-ixit FILE` without test paths runs
+    the suite as `interflex-ats` does (`--pyargs ats`), decided before pytest loads conftests and picks its
+    test paths."""
+    known = early_config.known_args_namespace
+    if (known.target_url or known.ixit or known.client_ixit) and not known.file_or_dir and not known.help:
+        args.extend(["--pyargs", "ats"])  # pytest parses `args` (this very list) once more after this hook
+        known.file_or_dir, known.pyargs = ["ats"], True
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "case(id): binds the test to a test case of ats/catalog.yaml")
     for name in CONFORMANCE_CLASSES:
         config.addinivalue_line("markers", f"{class_marker(name)}: test case of conformance class {name}")
     active = is_ats_run(config) and not config.option.help
     config.stash[_ACTIVE] = active
+    if active and (config.option.client_ixit or config.option.client_manual):
+        if not config.option.client_ixit:
+            raise pytest.UsageError("--client-manual needs --client-ixit FILE (the client's role and entity)")
+        from ats.client.plugin import configure as configure_client_run
+
+        config.stash[_ACTIVE] = False  # the server suite's hooks stay inert; ats.client.plugin takes over
+        configure_client_run(config)
+        return
     if not active:
+        config.stash[_HINT] = _target_given(config) and not hasattr(config, "workerinput")
         return
     _load_hypothesis_profile(config.option.ats_examples)
     _keep_hypothesis_out_of_the_working_directory(config)
@@ -196,6 +227,9 @@ def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, An
         config.add_cleanup(server.stop)
         ixit = ixit.with_target(server.base_url)
     server_header = probe(ixit, min(config.option.ats_timeout, 10.0))
+    failed_logins = preflight(ixit, config.option.ats_timeout)
+    if failed_logins:
+        raise pytest.UsageError(*failed_logins)
     info = RunInfo(
         target_url=ixit.target_url,
         server_header=server_header,
@@ -206,7 +240,7 @@ def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, An
         reference_fault=fault,
         classes=classes,
     )
-    state = RunState(info=info)
+    state = RunState(info=info, ixit=ixit)
     config.stash[RUN_KEY] = state
     controller = _Controller(state)
     config.pluginmanager.register(controller, "interflex-ats-controller")
@@ -256,6 +290,16 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if path != ATS_DIR and ATS_DIR in path.parents and path != CASES_DIR and CASES_DIR not in path.parents:
         return True
     return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """`--target-url`/`--ixit` with test paths that do not include the suite: say how to run it."""
+    if config.stash.get(_HINT, False):
+        terminalreporter.write_line(
+            "interflex-ats: --target-url/--ixit apply to the conformance suite, which these test paths do not "
+            "include; to run it, give no test paths (pytest --target-url URL --ixit FILE) or run interflex-ats",
+            yellow=True,
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -408,6 +452,11 @@ def classify_teardown(exc: BaseException | None) -> tuple[str, str, str | None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     case = item.stash.get(_CASE, None)
+    api = item.stash.get(_API, None)
+    if call.when == "teardown" and case and api and item.config.getoption("ats_cert_report", None):
+        worker = item.config.workerinput["workerid"] if hasattr(item.config, "workerinput") else MAIN
+        records = evidence_records(api, case.id, item.nodeid, worker)  # to the bundle (ats.evidence)
+        report.user_properties = [*report.user_properties, (EVIDENCE_PROPERTY, records)]
     teardown = call.when == "teardown" and report.failed
     decisive = call.when == "call" or (call.when == "setup" and not report.passed)
     if case is None or not (decisive or teardown):
@@ -417,7 +466,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
         skipped_reason = str(exc.msg if hasattr(exc, "msg") else exc)
     verdict, reason, cause = classify_teardown(exc) if teardown else classify(exc, report.passed, skipped_reason)
-    api = item.stash.get(_API, None)
     exchanges = api.records() if api is not None else []
     secrets = api.ctx.secrets if api is not None else []
     if reason:
@@ -447,11 +495,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             _path, lineno, _ = item.location
             report.outcome = "skipped"
             report.longrepr = (str(item.path), (lineno or 0) + 1, header)
-            report.sections.append(("interflex-ats evidence", evidence))
+            report.sections.append((EVIDENCE_SECTION, evidence))
         elif isinstance(exc, Failure) or (exc is not None and any(isinstance(e, Failure) for e in _leaves(exc))):
             report.longrepr = f"{header}\n\nHTTP exchanges of {case.id}:\n{evidence}"
         else:
-            report.sections.append(("interflex-ats evidence", f"{header}\n\n{evidence}"))
+            report.sections.append((EVIDENCE_SECTION, f"{header}\n\n{evidence}"))
     return report
 
 
@@ -512,7 +560,7 @@ class _Controller:
         if session.config.option.ats_records:
             write_records(self.state, session.config.option.ats_records)
         if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            conformant = self.state.summary().overall == CONFORMANT
+            conformant = self.state.summary().overall in PASSING
             session.exitstatus = pytest.ExitCode.OK if conformant else pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -530,7 +578,7 @@ class _Controller:
             tr.write_line(f"only the classes {', '.join(self.state.info.classes)} were selected (--ats-class)")
         for line in summary_notes(summary):
             tr.write_line(line, red=True, bold=True)
-        conformant = summary.overall == CONFORMANT
+        conformant = summary.overall in PASSING
         tr.write_sep("=", f"overall verdict: {summary.overall}", green=conformant, red=not conformant, bold=True)
 
 

@@ -41,6 +41,8 @@ class Exchange:
     error: str | None = None
     op: str | None = None
     truncated: bool = False
+    started: float = 0.0  # unix seconds when the request was sent (evidence bundle)
+    caller: str | None = None  # the username whose credentials the request carried, when known
 
     @property
     def text(self) -> str:
@@ -134,7 +136,7 @@ class Transport:
         request = requests.Request(method, url, headers=headers, data=body or None)
         prepared = self.session.prepare_request(request)
         sent_headers = {k: v for k, v in prepared.headers.items() if k.lower() not in ("accept-encoding", "connection")}
-        ex = Exchange(method, url, sent_headers, body or b"")
+        ex = Exchange(method, url, sent_headers, body or b"", started=time.time())
         if self.env_failures >= MAX_ENV_FAILURES:
             ex.error = "not sent: the target did not answer the previous requests"
             raise _Unanswered(ex, f"{MAX_ENV_FAILURES} earlier requests timed out or were refused; not retried")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from ats.verdicts import Summary, merge_record, summarize
+from ats.ixit import Ixit
+from ats.verdicts import Summary, aggregate_cases, merge_record, summarize
+from ats.waivers import Waiver, valid_cases, waiver_statuses
 
 
 def suite_version() -> str:
@@ -38,6 +40,8 @@ class RunInfo:
     secrets: list[str] = field(default_factory=list, repr=False)
     reference_fault: str | None = None  # self-test runs only (--ats-reference-fault)
     classes: list[str] = field(default_factory=list)  # --ats-class selection; empty: every class
+    subject: str = "server"  # "client" in a client conformance run (--client-ixit)
+    client: dict[str, Any] | None = None  # client runs: role, entity_id, command, timeout_s, scenarios
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form without the secrets."""
@@ -50,7 +54,8 @@ class RunInfo:
 class RunState:
     """Controller-side state of one suite run: records of every test item, the run info, and what
     completeness needs: the collected node ids, the node ids that finished (teardown reported),
-    errors outside the test cases and whether the run stopped early."""
+    errors outside the test cases and whether the run stopped early; the waivers of `--waivers` and
+    the IXIT (for the protocol monitor; never serialised)."""
 
     info: RunInfo
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +65,13 @@ class RunState:
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
     expected: dict[str, str] | None = None  # test case id -> class of the suite; None: the bundled catalog
+    waivers: list[Waiver] = field(default_factory=list)
+    ixit: Ixit | None = field(default=None, repr=False)
+    monitor: dict[str, Any] | None = None  # the monitor findings on the evidence bundle (ats.reporting.monitoring)
+
+    def day(self) -> date:
+        """The UTC date the run started: the day waivers are judged by."""
+        return datetime.fromisoformat(self.info.started.replace("Z", "+00:00")).astimezone(UTC).date()
 
     def add_record(self, rec: dict[str, Any]) -> None:
         """Add a verdict record; a second record of the same item (a failed teardown) is merged into the first."""
@@ -85,4 +97,9 @@ class RunState:
             deselected=self.deselected,
             errors=self.errors,
             interrupted=self.interrupted,
+            waivers=valid_cases(self.waivers, self.day()),
         )
+
+    def waiver_statuses(self, summary: Summary) -> list[dict[str, Any]]:
+        """What became of each waiver (`ats.waivers.waiver_statuses`)."""
+        return waiver_statuses(self.waivers, summary, aggregate_cases(self.records), self.day())

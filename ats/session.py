@@ -246,11 +246,14 @@ class Api:
         url = self.ctx.base_url + rel
         if query:
             url += "?" + urlencode(query, doseq=True)
+        caller = self._caller(as_ if auth_header is None and token is None else None, token)
         try:
             ex = self.ctx.transport.send(method.upper(), url, sent, body)
         except (Inconclusive, Failure) as exc:
+            exc.exchange.caller = caller  # type: ignore[attr-defined]
             self.exchanges.append(exc.exchange)  # type: ignore[attr-defined]
             raise
+        ex.caller = caller
         self.exchanges.append(ex)
         if ex.body and b"_token" in ex.body:
             found = _json_or_none(ex)
@@ -258,6 +261,12 @@ class Api:
                 self.ctx.remember_secret(found.get("access_token"))
                 self.ctx.remember_secret(found.get("refresh_token"))
         return ex
+
+    def _caller(self, role: str | None, token: str | None) -> str | None:
+        """The username a request acts as (evidence `caller`): the role's, or the owner of a cached token."""
+        if token is not None:
+            role = next((r for r, t in self.ctx.tokens.items() if t == token), None)
+        return self.account(role).username if role is not None else None
 
     def _check_success_body(self, op_id: str, ex: Exchange) -> None:
         op = OPERATIONS_BY_ID[op_id]
@@ -383,10 +392,14 @@ class Api:
             op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]
             rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in op.path_params})
             try:
-                token = self.token(role)
-                self.ctx.transport.send("DELETE", self.ctx.base_url + rel, {"Authorization": f"Bearer {token}"}, None)
-            except (Inconclusive, Failure):
-                continue
+                auth = {"Authorization": f"Bearer {self.token(role)}"}
+                ex = self.ctx.transport.send("DELETE", self.ctx.base_url + rel, auth, None)
+            except (Inconclusive, Failure) as exc:
+                ex = getattr(exc, "exchange", None)  # a sent DELETE stays evidence even when it failed
+                if ex is None:
+                    continue
+            ex.caller = self.account(role).username
+            self.exchanges.append(ex)
 
     def records(self) -> list[dict[str, Any]]:
         """The exchanges of this test as redacted C4 evidence dicts."""

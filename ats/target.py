@@ -1,8 +1,10 @@
 """The target of a run: the IXIT with command-line overrides, the class selection, a reachability
-probe and the in-process reference server (plain Python; the plugin calls these up front)."""
+probe, the pre-flight login of the IXIT accounts and the in-process reference server (plain Python;
+the plugin calls these up front)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -50,6 +52,56 @@ def probe(ixit: Ixit, timeout: float) -> str | None:
         raise ConfigError(f"target {ixit.target_url} is unreachable: {first_line(exc)}") from None
     finally:
         transport.close()
+
+
+_LOGIN_HINTS = {"invalid_grant": "check the password", "invalid_client": "check client_id and client_secret"}
+
+
+def preflight(ixit: Ixit, timeout: float) -> list[str]:
+    """Log in every IXIT account once (A1, PROFILE 3): one line per account that gets no access token at all
+    (an answer other than 200, or no `access_token` string in it), naming what to check; empty when all log in.
+
+    Only answers count: a login without a complete answer (timeout, dropped connection) is left to the test
+    cases, like a slow probe; so is a token response with other faults (the core-auth test cases judge it).
+    No password, secret or token is in the lines (D-20)."""
+    from ats.redaction import redact
+    from ats.session import Api, Context
+    from ats.verdicts import Failure, Inconclusive
+
+    context = Context(ixit, timeout)
+    api = Api(context)
+    lines = []
+    try:
+        for role in ixit.entity_ids:
+            try:
+                ex = api.login(role, check=False)
+            except (Inconclusive, Failure):
+                continue
+            if ex.truncated or ex.error:  # no complete answer
+                continue
+            body = _json_object(ex.body)
+            if ex.status == 200 and isinstance(body.get("access_token"), str) and body["access_token"]:
+                continue
+            error = body.get("error") if isinstance(body.get("error"), str) else ""
+            code = "".join(c for c in error[:60] if c.isprintable() and not c.isspace())
+            answer = f"{ex.status} {code}".strip() if ex.status != 200 else "200 without an access_token string"
+            where = "dso" if role == "dso" else f"aggregators[{int(role[3:]) - 1}]"
+            user = redact(api.account(role).username, context.secrets)
+            hint = _LOGIN_HINTS.get(code, "check this account and the target URL (A1 must answer a TokenResponse)")
+            lines.append(
+                f"IXIT account {where} (user {user}): the target answered {redact(answer, context.secrets)}; {hint}"
+            )
+    finally:
+        context.close()
+    return lines
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def first_line(exc: BaseException) -> str:

@@ -4,24 +4,31 @@ A test item ends PASS, FAIL, INCONCLUSIVE or N/A. `aggregate_cases` folds the it
 case into one verdict; `summarize` folds cases into class verdicts and the overall verdict. The overall
 verdict is CONFORMANT only for a complete run: every catalog test case of every gating class has
 records, every collected item ran, and no error happened outside the test cases (issue 5).
+
+Waivers (issue 12): in a complete run, the FAIL items of a case under a valid waiver count as WAIVED,
+a verdict of its own; a run whose gating cases all pass except WAIVED ones is CONFORMANT WITH WAIVERS.
+A waiver never turns an INCONCLUSIVE into anything else and never applies to an incomplete run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from interflex.profile import CONFORMANCE_CLASSES, MANDATORY, OPTIONAL
+from interflex.profile import CLIENT_CLASSES, CONFORMANCE_CLASSES, MANDATORY, OPTIONAL
 
 PASS = "PASS"
 FAIL = "FAIL"
 INCONCLUSIVE = "INCONCLUSIVE"
 NA = "N/A"
-VERDICTS: tuple[str, ...] = (PASS, FAIL, INCONCLUSIVE, NA)
+WAIVED = "WAIVED"
+VERDICTS: tuple[str, ...] = (PASS, FAIL, WAIVED, INCONCLUSIVE, NA)
 
 CONFORMANT = "CONFORMANT"
+CONFORMANT_WITH_WAIVERS = "CONFORMANT WITH WAIVERS"
 NOT_CONFORMANT = "NOT CONFORMANT"
+PASSING: tuple[str, ...] = (CONFORMANT, CONFORMANT_WITH_WAIVERS)  # overall verdicts that exit 0
 
 CAUSES: tuple[str, ...] = ("target", "environment", "precondition")
 
@@ -49,17 +56,25 @@ class Inconclusive(Exception):
 
 
 def fold(verdicts: Iterable[str]) -> str:
-    """One verdict for many: any FAIL, else any INCONCLUSIVE, else all N/A (or none) N/A, else PASS."""
+    """One verdict for many: any FAIL, else any INCONCLUSIVE, else any WAIVED, else all N/A (or none) N/A,
+    else PASS."""
     seen = set(verdicts)
-    for verdict in (FAIL, INCONCLUSIVE):
+    for verdict in (FAIL, INCONCLUSIVE, WAIVED):
         if verdict in seen:
             return verdict
     return NA if seen <= {NA} else PASS
 
 
-def aggregate_cases(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def item_verdict(rec: Mapping[str, Any], waived: Collection[str] = ()) -> str:
+    """The verdict of one test item: its record's, except that a FAIL of a waived case is WAIVED."""
+    return WAIVED if rec["verdict"] == FAIL and rec["case"] in waived else rec["verdict"]
+
+
+def aggregate_cases(records: Iterable[Mapping[str, Any]], waived: Collection[str] = ()) -> dict[str, dict[str, Any]]:
     """One entry per test case id: its class, title, references, verdict, the reason of the
-    first decisive item, total duration and the node ids of its items (in record order)."""
+    first decisive item, total duration and the node ids of its items (in record order).
+    `waived`: case ids under a valid waiver (their FAIL items count as WAIVED)."""
+    records = list(records)
     cases: dict[str, dict[str, Any]] = {}
     for rec in records:
         case = cases.setdefault(
@@ -76,14 +91,14 @@ def aggregate_cases(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str,
                 "cause": None,
             },
         )
-        case["verdicts"].append(rec["verdict"])
+        case["verdicts"].append(item_verdict(rec, waived))
         case["items"].append(rec.get("nodeid"))
         case["duration"] += float(rec.get("duration") or 0.0)
     for case in cases.values():
         case["verdict"] = fold(case.pop("verdicts"))
     for rec in records:
         case = cases[rec["case"]]
-        if case["reason"] is None and rec["verdict"] == case["verdict"] and rec.get("reason"):
+        if case["reason"] is None and item_verdict(rec, waived) == case["verdict"] and rec.get("reason"):
             case["reason"], case["cause"] = rec.get("reason"), rec.get("cause")
     return cases
 
@@ -130,6 +145,7 @@ class Summary:
     not_run: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
+    waived: list[str] = field(default_factory=list)  # case ids whose verdict a waiver made WAIVED
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -139,13 +155,15 @@ class Summary:
             "interrupted": self.interrupted,
             "not_run": [dict(entry) for entry in self.not_run],
             "errors": list(self.errors),
+            "waived": list(self.waived),
             "classes": {name: c.as_dict() for name, c in self.classes.items()},
         }
 
 
 def is_gating(conformance_class: str, ics: Mapping[str, bool]) -> bool:
-    """Mandatory classes and declared optional classes gate the overall verdict; `recommended` never."""
-    gating = CONFORMANCE_CLASSES.get(conformance_class)
+    """Mandatory classes and declared optional classes gate the overall verdict; `recommended` never.
+    The client classes (`CLIENT_CLASSES`) gate the same way in a client run."""
+    gating = CONFORMANCE_CLASSES.get(conformance_class) or CLIENT_CLASSES.get(conformance_class)
     return gating == MANDATORY or (gating == OPTIONAL and ics.get(conformance_class) is True)
 
 
@@ -165,6 +183,7 @@ def summarize(
     deselected: Iterable[Mapping[str, str]] = (),
     errors: Iterable[str] = (),
     interrupted: bool = False,
+    waivers: Collection[str] = (),
 ) -> Summary:
     """Counts per class (in the profile's class order) and the overall verdict: CONFORMANT exactly when
     the run is complete, no error happened outside the test cases, and every test case of every gating
@@ -174,6 +193,7 @@ def summarize(
     case without records makes the run partial. `unrun_items` are node ids that were collected but never
     ran; `deselected` are deselected items (`{"nodeid", "case", "class"}`), partial when gating;
     `errors` are pytest errors outside the test cases; `interrupted`: the run stopped early.
+    `waivers` are the case ids under a valid (unexpired) waiver; they apply only to a complete run.
     """
     records = list(records)
     cases = aggregate_cases(records)
@@ -192,7 +212,10 @@ def summarize(
         if d["case"] in cases  # items of a case that ran only in part (e.g. -k on parametrized items)
     ]
     not_run += [{"case": None, "nodeid": nodeid, "reason": NOT_RUN} for nodeid in unrun]
-    order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
+    complete = not not_run and not interrupted
+    if complete and waivers:
+        cases = aggregate_cases(records, waived=waivers)
+    order = {name: i for i, name in enumerate([*CONFORMANCE_CLASSES, *CLIENT_CLASSES])}
     classes: dict[str, ClassSummary] = {}
     per_class: dict[str, list[str]] = {}
     for case in sorted(cases.values(), key=lambda c: (order.get(c["class"], len(order)), c["case"])):
@@ -204,14 +227,17 @@ def summarize(
         summary.verdict = fold(verdicts)
         classes[name] = summary
     errors = list(errors)
-    complete = not not_run and not interrupted
-    passed = all(c.verdict in (PASS, NA) for c in classes.values() if c.gating)
-    conformant = passed and complete and not errors
+    passed = all(c.verdict in (PASS, NA, WAIVED) for c in classes.values() if c.gating)
+    with_waivers = any(c.counts[WAIVED] for c in classes.values() if c.gating)
+    overall = NOT_CONFORMANT
+    if passed and complete and not errors:
+        overall = CONFORMANT_WITH_WAIVERS if with_waivers else CONFORMANT
     return Summary(
         classes=classes,
-        overall=CONFORMANT if conformant else NOT_CONFORMANT,
+        overall=overall,
         complete=complete,
         not_run=not_run,
         errors=errors,
         interrupted=interrupted,
+        waived=sorted(c["case"] for c in cases.values() if c["verdict"] == WAIVED),
     )

@@ -192,6 +192,17 @@ CONFORMANCE_CLASSES: dict[str, str] = {
     "recommended": NEVER_GATING,
 }
 
+# Client conformance classes of PROFILE.md section 9 (clients of section 11, judged per role): name -> gating.
+# A separate table: the server suite's classes and verdict logic above stay as they are.
+CLIENT_CLASSES: dict[str, str] = {
+    "client-auth": MANDATORY,
+    "client-messages": MANDATORY,
+    "client-resilience": MANDATORY,
+    "client-negotiation": MANDATORY,
+    "client-recommended": NEVER_GATING,
+}
+CLIENT_ROLES: tuple[str, ...] = ("dso", "aggregator")
+
 
 def allowed_methods(path: str) -> frozenset[str]:
     """Methods section 2 lists for a path relative to the base URL (plus HEAD where GET is).

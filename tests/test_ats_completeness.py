@@ -129,7 +129,7 @@ def test_stopping_after_a_recommended_failure_is_not_conformant(pytester: pytest
     assert summary["classes"] == {
         "recommended": {
             "gating": False,
-            "counts": {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 0, "N/A": 0},
+            "counts": {"PASS": 0, "FAIL": 1, "WAIVED": 0, "INCONCLUSIVE": 0, "N/A": 0},
             "verdict": "FAIL",
         }
     }

@@ -122,7 +122,7 @@ def test_plugin_is_inert_in_other_runs(pytester: pytest.Pytester) -> None:
     result = _run(pytester, "-v")
     out = _output(result)
     assert result.ret == 0
-    assert "InterFlex conformance" not in out and "(Server:" not in out
+    assert "InterFlex conformance" not in out and "(Server:" not in out and "interflex-ats:" not in out
 
 
 def test_pyargs_collects_only_the_cases(pytester: pytest.Pytester) -> None:
@@ -177,28 +177,35 @@ def test_external_target_undeclared_class_is_na(pytester: pytest.Pytester, serve
     assert "InterFlex conformance" in result.stdout.str() and "overall verdict: NOT CONFORMANT" in result.stdout.str()
 
 
-def test_failed_login_makes_token_tests_inconclusive(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+def test_preflight_stops_a_run_whose_ixit_account_cannot_log_in(
+    pytester: pytest.Pytester, server: ReferenceServer
+) -> None:
+    """Issue 9 §4: one line per failing account, exit code 4, no test case, no report (also under xdist)."""
     data = _ixit_data()
     data["dso"]["password"] = "not-the-password"
+    data["aggregators"][1]["password"] = "not-the-password-either"
     path = _write_ixit(pytester, data)
-    out_file = pytester.path / "records.json"
     result = _run(
         pytester,
         "--pyargs",
-        "ats.cases.test_requests",
+        "ats",
         "--ixit",
         path,
         "--target-url",
         server.base_url,
+        "-n",
+        "2",
+        "--cert-report",
+        "cert",
         "--ats-records",
-        str(out_file),
+        "records.json",
     )
-    records = _records(out_file)
-    assert result.ret == 1
-    assert {c["verdict"] for c in records["cases"].values()} == {"INCONCLUSIVE"}
-    assert all(r["cause"] == "precondition" and "login as dso" in r["reason"] for r in records["records"])
-    assert records["summary"]["overall"] == "NOT CONFORMANT"
-    assert "not-the-password" not in out_file.read_text() and "not-the-password" not in _output(result)
+    out = _output(result)
+    _usage_error(result, "IXIT account dso (user dso1): the target answered 400 invalid_grant; check the password")
+    assert out.count("IXIT account") == 2 and out.count("IXIT account dso ") == 1
+    assert "IXIT account aggregators[1] (user agg2): the target answered 400 invalid_grant; check the password" in out
+    assert "aggregators[0]" not in out and "not-the-password" not in out
+    assert not (pytester.path / "cert").exists() and not (pytester.path / "records.json").exists()
 
 
 def test_failure_shows_redacted_evidence(pytester: pytest.Pytester) -> None:

@@ -296,6 +296,20 @@ def test_st10_bad_success_body() -> None:
     assert rules(traffic.judge()) == {("ST-10", "server")}
 
 
+def test_cut_bodies_are_not_judged() -> None:
+    traffic = logged_in("dso1")
+    cut_post = b'{"request_id": "r-1", "timest'
+    traffic.add("POST", "/dsos/dso1/flexibilityRequests", 413, raw=cut_post, answer={}, user="dso1", headers=JSON)
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[], user="dso1")
+    for index in (1, 2):
+        cut = traffic.exchanges[index]
+        cut_body = cut.response_body[:1]
+        traffic.exchanges[index] = HttpExchange(
+            **{**{f: getattr(cut, f) for f in HttpExchange.__slots__}, "truncated": True, "response_body": cut_body}
+        )
+    assert traffic.judge() == []
+
+
 def test_unknown_fields_in_answers_are_tolerated() -> None:
     traffic = logged_in("dso1")
     traffic.add(

@@ -52,6 +52,9 @@ NOT_SHOWN: dict[str, str] = {
     "date-filter-ignored": "neither the D3.5 functions nor the example send valid_at",
     "date-filter-lenient": "clients send only well-formed valid_at (CL-3)",
     "requests-list-any-dso": "the platform has one DSO: no request is posted under another DSO's path",
+    "ids-race": "only concurrent id requests show it (interflex-load, docs/load.md)",
+    "lost-writes": "only concurrent POSTs show it (interflex-load, docs/load.md)",
+    "overload-503": "only many requests in flight at once show it (interflex-load, docs/load.md)",
 }
 
 

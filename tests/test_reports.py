@@ -178,16 +178,16 @@ def test_document_verdicts_come_from_ats_verdicts_and_validate_against_the_schem
     assert doc["cases"][0]["evidence"] == [] and doc["cases"][0]["message"] is None
     assert doc["cases"][3]["cause"] == "precondition"
     classes = {c["name"]: c for c in doc["classes"]}
-    assert classes["core-auth"]["counts"] == {"PASS": 1, "FAIL": 1, "INCONCLUSIVE": 0, "N/A": 0}
+    assert classes["core-auth"]["counts"] == {"PASS": 1, "FAIL": 1, "WAIVED": 0, "INCONCLUSIVE": 0, "N/A": 0}
     assert classes["plausibility"] == {
         "name": "plausibility",
         "requirement": "optional",
         "gating": False,
-        "counts": {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "N/A": 1},
+        "counts": {"PASS": 0, "FAIL": 0, "WAIVED": 0, "INCONCLUSIVE": 0, "N/A": 1},
         "verdict": "N/A",
     }
     assert classes["recommended"]["gating"] is False and classes["recommended"]["verdict"] == "FAIL"
-    assert doc["totals"] == {"PASS": 2, "FAIL": 2, "INCONCLUSIVE": 1, "N/A": 1}
+    assert doc["totals"] == {"PASS": 2, "FAIL": 2, "WAIVED": 0, "INCONCLUSIVE": 1, "N/A": 1}
     assert doc["run"] == {"started": "2026-11-26T05:04:32Z", "finished": "2026-11-26T05:05:02Z", "duration": 30.0}
     assert doc["suite"]["catalog_sha256"] == "a" * 64 and doc["reproduce"]["packages"]["pytest"] == "9.2.0"
 
@@ -360,8 +360,8 @@ def test_certificate_of_a_conformant_run_has_no_findings() -> None:
 def test_chart_bars_are_proportional_to_the_counts() -> None:
     svg = class_chart(
         [
-            {"name": "core-auth", "counts": {"PASS": 6, "FAIL": 2, "INCONCLUSIVE": 0, "N/A": 0}},
-            {"name": "date-filter", "counts": {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "N/A": 4}},
+            {"name": "core-auth", "counts": {"PASS": 6, "FAIL": 2, "WAIVED": 0, "INCONCLUSIVE": 0, "N/A": 0}},
+            {"name": "date-filter", "counts": {"PASS": 0, "FAIL": 0, "WAIVED": 0, "INCONCLUSIVE": 0, "N/A": 4}},
         ]
     )
     root = ET.fromstring(svg)

@@ -7,6 +7,7 @@ per run, and records every token it issues, so the reports can be searched for a
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import re
@@ -181,6 +182,7 @@ def check_every_report_file_is_written(run: Run) -> None:
         "cert/certificate.html",
         "cert/results.json",
         "cert/results.json.sha256",
+        "cert/evidence.jsonl.gz",
         "report.html",
         "junit.xml",
     }
@@ -270,7 +272,8 @@ def check_no_secret_or_token_in_any_report_file(run: Run, target: Target) -> Non
     marker = '"access_token": "***"' if target.fault == TOKEN_FAULT else "Bearer ***"
     seen = False
     for path in run.files():
-        text = path.read_text(encoding="utf-8")
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()  # the bundle too
+        text = data.decode("utf-8")
         for secret in [*target.secrets, *target.tokens]:
             assert secret not in text, f"{path.name} contains a secret"
         plain = html.unescape(text).replace('\\"', '"')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -322,3 +323,73 @@ def test_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
     assert f"{garbage}:1: not UTF-8 text" in done.stderr
     assert "none.har: no such file" in done.stderr
     assert done.stdout.splitlines()[-1] == "1 valid, 0 invalid, 0 skipped, 2 unreadable"
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [(SAMPLES / "messages.jsonl", ":"), (SAMPLES / "capture.har", "#/log/entries/"), (OFFER, "")],
+)
+def test_dash_reads_standard_input_told_by_its_content(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: Path, source: str
+) -> None:
+    """`-` gives the same results as the file (JSON Lines, HAR, JSON), with the source `<stdin>`."""
+    from_file = run_json(capsys, str(path))
+    _stdin(monkeypatch, path.read_bytes())
+    code, results = run_json(capsys, "-")
+    assert code == from_file[0]
+    assert results == [{**r, "source": r["source"].replace(str(path), "<stdin>")} for r in from_file[1]]
+    assert all(r["source"].startswith(f"<stdin>{source}") for r in results)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "<stdin>: empty; expected JSON, JSON Lines or a HAR capture"),
+        (b'{"offer_id":\n  "a"', "<stdin>: not JSON: "),
+        (b"\xff\xfe{}", "<stdin>: not UTF-8 text (byte 0)"),
+        (b'{"log": {"version": "1.2"}}', "<stdin>: not a HAR 1.2 capture: no log.entries array"),
+    ],
+)
+def test_unreadable_standard_input_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes, message: str
+) -> None:
+    _stdin(monkeypatch, data)
+    code, _out, err = run(capsys, "-", str(OFFER))
+    assert code == 2
+    assert err.startswith(f"interflex-validate: error: {message}") and len(err.splitlines()) == 1
+
+
+def test_standard_input_json_lines_keep_going_after_a_bad_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, b'{"offer_id": "a"}\nnot json\n\xff\n{"offer_id": 5}\n')
+    code, out, err = run(capsys, "-")
+    assert code == 2
+    assert err.splitlines() == [
+        "interflex-validate: error: <stdin>:2: not JSON: Expecting value: line 1 column 1 (char 0)",
+        "interflex-validate: error: <stdin>:3: not UTF-8 text",
+    ]
+    assert out.splitlines()[0] == "<stdin>:1: IdResponse: valid" and out.splitlines()[1].startswith("<stdin>:4: ")
+
+
+def test_standard_input_once_only(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-", "-"])
+    assert exit_info.value.code == 2
+    assert "- (standard input) can be given only once" in capsys.readouterr().err
+
+
+def test_console_script_reads_a_pipe() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "interflex.validation.cli", "-"],
+        input=(SAMPLES / "messages.jsonl").read_bytes(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1 and done.stderr == b""
+    assert done.stdout.decode().splitlines()[-1] == "3 valid, 2 invalid, 0 skipped"

@@ -11,9 +11,10 @@ from html import escape
 from typing import Any
 
 from ats.reporting.svg import class_chart
-from ats.verdicts import CONFORMANT, VERDICTS
+from ats.verdicts import FAIL, INCONCLUSIVE, PASSING, VERDICTS, WAIVED
 
 SHOWN_EXCHANGES = 10  # the last N exchanges of a failing test are printed; all are in results.json
+_NO_FINDING = "<p>None: every test case passed or was not applicable.</p>"
 SHOWN_BODY = 4096  # characters of each body printed; the full (64 KiB capped) body is in results.json
 
 _CSS = """
@@ -37,6 +38,8 @@ tr { page-break-inside: avoid; }
 .partial b { font-size: 18px; color: #b71c1c; }
 .finding { border: 1px solid #bbb; border-left: 6px solid #c62828; padding: 6px 10px; margin: 10px 0; }
 .finding.INCONCLUSIVE { border-left-color: #ef6c00; }
+.finding.WAIVED { border-left-color: #7b1fa2; }
+.waiver { background: #f3e5f5; border: 1px solid #ce93d8; padding: 4px 8px; margin: 4px 0; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 6px 0; }
 dl.kv dt { font-weight: bold; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
 @media print { body { margin: 0; max-width: none; } }
@@ -51,6 +54,7 @@ table.evidence th, table.evidence td { border: 1px solid #bbb; padding: 3px 6px;
                                        vertical-align: top; overflow-wrap: anywhere; }
 .v { font-weight: bold; white-space: nowrap; }
 .v-PASS { color: #1b5e20; } .v-FAIL { color: #b71c1c; } .v-INCONCLUSIVE { color: #bf360c; } .v-NA { color: #616161; }
+.v-WAIVED { color: #6a1b9a; }
 .muted { color: #555; }
 """
 
@@ -117,7 +121,14 @@ def render_evidence(item: Mapping[str, Any], *, skip_reason: str | None = None) 
     return "".join(parts)
 
 
-def _finding(case: Mapping[str, Any]) -> str:
+def _waiver_line(waiver: Mapping[str, Any]) -> str:
+    return (
+        f"<b>Waiver</b> ({_e(waiver['status'])}): {_e(waiver['reason'])} &mdash; approved by "
+        f"{_e(waiver['approved_by'])}, expires {_e(waiver['expires'])}. {_e(waiver['note'])}"
+    )
+
+
+def _finding(case: Mapping[str, Any], waiver: Mapping[str, Any] | None = None) -> str:
     parts = [
         f'<div class="finding {_e(case["verdict"])}" id="{_e(case["id"])}">',
         f"<h3>{_verdict(case['verdict'])} {_e(case['id'])} &mdash; {_e(case['title'])}</h3>",
@@ -130,9 +141,67 @@ def _finding(case: Mapping[str, Any]) -> str:
             ]
         ),
     ]
+    if waiver is not None:
+        parts.append(f'<p class="waiver">{_waiver_line(waiver)}</p>')
     parts.extend(render_evidence(item, skip_reason=case["message"]) for item in case["evidence"])
     parts.append("</div>")
     return "".join(parts)
+
+
+def _waivers(doc: Mapping[str, Any]) -> str:
+    waivers = doc.get("waivers") or []
+    if not waivers:
+        return "<p>No waiver was given for this run.</p>"
+    rows = "".join(
+        f'<tr><td class="mono">{_e(w["case"])}</td><td>{_e(w["status"])}</td><td>{_e(w["reason"])}</td>'
+        f"<td>{_e(w['approved_by'])}</td><td>{_e(w['expires'])}</td><td>{_e(w['note'])}</td></tr>"
+        for w in waivers
+    )
+    return (
+        '<table id="waivers"><tr><th>Test case</th><th>Status</th><th>Reason</th><th>Approved by</th>'
+        f"<th>Expires</th><th>Note</th></tr>{rows}</table>"
+    )
+
+
+def _monitor(doc: Mapping[str, Any]) -> str:
+    monitor = doc.get("monitor")
+    if not monitor:
+        return "<p>The protocol monitor did not judge this run (no evidence bundle).</p>"
+    left = monitor["left_out"]
+    intro = (
+        f"<p>The protocol monitor judged all {monitor['exchanges']} exchanges of the evidence bundle. Shown: the "
+        f"server-side findings the test cases did not already report ({left['reported']} on exchanges of failed "
+        f"test cases and {left['client']} client-side findings about the suite's own deliberate requests are left "
+        "out). Monitor findings never change a verdict.</p>"
+    )
+    if not monitor["findings"]:
+        return intro + '<p id="monitor-findings">None.</p>'
+    rows = "".join(
+        f'<tr><td class="n">{f["exchange"]}</td><td>{_e(f["severity"])}</td><td>{_e(f["rule"])}</td>'
+        f'<td>{_e(f.get("operation") or "")}</td><td class="mono">{_e(f.get("case") or "")}</td>'
+        f"<td>{_e(f['message'])}</td></tr>"
+        for f in monitor["findings"]
+    )
+    return (
+        intro + '<table id="monitor-findings"><tr><th>Exchange</th><th>Severity</th><th>Rule</th><th>Operation</th>'
+        f"<th>Test case</th><th>Message</th></tr>{rows}</table>"
+    )
+
+
+def _signature_and_evidence(doc: Mapping[str, Any]) -> str:
+    rows = []
+    signature = doc.get("signature")
+    if signature:
+        label = _e(signature.get("signer") or "(no label)")
+        rows.append(("Signed by", f'{label}, key <span class="mono">{_e(signature["fingerprint"])}</span>'))
+        rows.append(("Signature", f"{_e(signature['algorithm'])}, detached in {_e(signature['file'])}"))
+    else:
+        rows.append(("Signed by", "not signed (results.json.sha256 detects changes, not who made them)"))
+    evidence = doc.get("evidence")
+    if evidence:
+        rows.append(("Evidence bundle", f"{_e(evidence['file'])}: {evidence['exchanges']} HTTP exchanges"))
+        rows.append(("Bundle SHA-256", f'<span class="mono">{_e(evidence["sha256"])}</span>'))
+    return _kv(rows)
 
 
 def _class_table(doc: Mapping[str, Any]) -> str:
@@ -188,27 +257,74 @@ def _partial_note(doc: Mapping[str, Any], shown: int = 20) -> str:
     return "".join(parts)
 
 
+_CLIENT_RULE = " (for a client: of every mandatory client class)"
+
+
+def _subtitle(client: Mapping[str, Any] | None) -> str:
+    if client is None:
+        return "InterFlex wire profile conformance assessment by the InterFlex abstract test suite."
+    return (
+        f"InterFlex client conformance assessment of a {client['role']} client (PROFILE.md section 11) by the "
+        "InterFlex abstract test suite, which played the platform and the other parties."
+    )
+
+
+def _client_rows(client: Mapping[str, Any]) -> str:
+    return _kv(
+        [
+            ("Client under test", _e(f"{client['role']} client of entity {client['entity_id']}")),
+            ("Command", f'<span class="mono">{_e(client["command"])}</span>'),
+            ("Scenario timeout", _e(f"{client['timeout_s']:g} s")),
+        ]
+    )
+
+
+def _scenarios(client: Mapping[str, Any]) -> str:
+    """The scenarios of a client run: how each ended, and the client's output (redacted tails)."""
+    rows = []
+    for entry in client["scenarios"]:
+        output = "".join(
+            f"<details><summary>{name}</summary><pre>{_e(entry[name][-SHOWN_BODY:])}</pre></details>"
+            for name in ("stdout", "stderr")
+            if entry[name]
+        )
+        rows.append(
+            f'<tr><td class="mono">{_e(entry["name"])}</td><td>{_e(entry["description"])}</td>'
+            f'<td>{_e(entry["how"])}</td><td class="n">{entry["exchanges"]}</td><td>{output}</td></tr>'
+        )
+    return (
+        '<h2>Scenarios</h2><table id="scenarios"><tr><th>Scenario</th><th>What the platform did</th>'
+        f"<th>How the client's run ended</th><th>Requests</th><th>Client output</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def render_certificate(doc: Mapping[str, Any]) -> str:
     """The certificate page for a results document (`results_document`)."""
     target, suite, run, rep = doc["target"], doc["suite"], doc["run"], doc["reproduce"]
-    ok = doc["verdict"] == CONFORMANT
+    ok = doc["verdict"] in PASSING
     entity_ids = ", ".join(
         f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in target["entity_ids"].items()
     )
     ics = ", ".join(f"{k}: {'declared' if v else 'not declared'}" for k, v in target["ics"].items())
-    findings = [c for c in doc["cases"] if c["verdict"] in ("FAIL", "INCONCLUSIVE")]
+    findings = [c for c in doc["cases"] if c["verdict"] in (FAIL, INCONCLUSIVE, WAIVED)]
+    waiver_of = {w["case"]: w for w in doc.get("waivers") or []}
     packages = ", ".join(f"{k} {v}" for k, v in rep["packages"].items())
     fault = target.get("reference_fault")
     duration = "unknown" if run["duration"] is None else f"{run['duration']:.1f} s"
     partial = _partial_note(doc)
-    implementation = _kv(
-        [
-            ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
-            ("Server header", _e(target["server"] or "(not sent)")),
-            ("IXIT entity ids", _e(entity_ids or "(none)")),
-            ("Declared ICS", _e(ics or "(no optional class declared)")),
-            *([("Reference fault mode", _e(fault))] if fault else []),
-        ]
+    client = doc.get("client") if doc.get("subject") == "client" else None
+    implementation = (
+        _client_rows(client)
+        if client
+        else _kv(
+            [
+                ("Target URL", f'<span class="mono">{_e(target["url"])}</span>'),
+                ("Server header", _e(target["server"] or "(not sent)")),
+                ("IXIT entity ids", _e(entity_ids or "(none)")),
+                ("Declared ICS", _e(ics or "(no optional class declared)")),
+                *([("Reference fault mode", _e(fault))] if fault else []),
+            ]
+        )
     )
     suite_and_run = _kv(
         [
@@ -238,11 +354,12 @@ def render_certificate(doc: Mapping[str, Any]) -> str:
 </head>
 <body>
 <h1>{_e(doc["title"])}</h1>
-<p class="muted">InterFlex wire profile conformance assessment by the InterFlex abstract test suite.</p>
+<p class="muted">{_e(_subtitle(client))}</p>
 <div class="verdict {"ok" if ok else "nok"}" id="overall">Overall verdict: {_e(doc["verdict"])}</div>
-{partial}<p>{doc["totals"]["PASS"]} PASS, {doc["totals"]["FAIL"]} FAIL, {doc["totals"]["INCONCLUSIVE"]} INCONCLUSIVE,
-{doc["totals"]["N/A"]} N/A of {len(doc["cases"])} test cases. A target is CONFORMANT when every test case of
-every mandatory class and of every declared optional class passes.</p>
+{partial}<p>{", ".join(f"{doc['totals'][v]} {v}" for v in VERDICTS)} of {len(doc["cases"])} test cases.
+A target is CONFORMANT when every test case of every mandatory class and of every declared optional class
+passes{_CLIENT_RULE if client else ""}; CONFORMANT WITH WAIVERS when the only failures are covered by approved,
+unexpired waivers.</p>
 
 <h2>Implementation under test</h2>
 {implementation}
@@ -250,12 +367,22 @@ every mandatory class and of every declared optional class passes.</p>
 <h2>Test suite and run</h2>
 {suite_and_run}
 
+{_scenarios(client) if client else ""}
+<h2>Signature and evidence</h2>
+{_signature_and_evidence(doc)}
+
 <h2>Results by conformance class</h2>
 {_class_table(doc)}
 {class_chart(doc["classes"])}
 
-<h2>Findings: every FAIL and INCONCLUSIVE</h2>
-{"".join(_finding(c) for c in findings) or "<p>None: every test case passed or was not applicable.</p>"}
+<h2>Waivers</h2>
+{_waivers(doc)}
+
+<h2>Findings: every FAIL, WAIVED and INCONCLUSIVE</h2>
+{"".join(_finding(c, waiver_of.get(c["id"])) for c in findings) or _NO_FINDING}
+
+<h2>Monitor findings</h2>
+{_monitor(doc)}
 
 <h2>All test cases</h2>
 {_case_table(doc)}
@@ -263,7 +390,8 @@ every mandatory class and of every declared optional class passes.</p>
 <h2>Reproduce</h2>
 {reproduce}
 <p class="muted">Secrets (passwords, client secret, header values, tokens) are never printed; they appear as ***.
-results.json holds the same content; results.json.sha256 holds its digest.</p>
+results.json holds the same content; results.json.sha256 holds its digest, results.json.sig (when signed) its
+signature; check everything with <span class="mono">interflex-ats verify DIR</span>.</p>
 </body>
 </html>
 """

@@ -22,10 +22,24 @@ from ats.redaction import MASK, redact
 from ats.reporting.digest import folder_digest, sha256_file
 from ats.verdicts import FAIL, INCONCLUSIVE, VERDICTS, Summary, aggregate_cases
 from interflex._data import schemas_dir
-from interflex.profile import CONFORMANCE_CLASSES
+from interflex.profile import CLIENT_CLASSES, CONFORMANCE_CLASSES
 
 FORMAT = "interflex-ats-results/1"
 EVIDENCE_VERDICTS = (FAIL, INCONCLUSIVE)
+# The keys of an exchange in results.json (C4); the bundle's records have more.
+EXCHANGE_KEYS = frozenset(
+    [
+        "method",
+        "url",
+        "status",
+        "request_headers",
+        "request_body",
+        "response_headers",
+        "response_body",
+        "elapsed_ms",
+        "error",
+    ]
+)
 PACKAGES = (
     "interflex-ats",
     "pytest",
@@ -139,23 +153,29 @@ def _headers(headers: Mapping[str, Any] | None, secrets: list[str]) -> dict[str,
     return {str(k): redact(str(v), secrets) for k, v in (headers or {}).items()}
 
 
+def redact_exchange(ex: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """An exchange record redacted for a report (URL user-info, every secret); other keys kept as they are."""
+    result = dict(ex)
+    result.update(
+        method=str(ex.get("method") or ""),
+        url=redact(_public_url(str(ex.get("url") or "")), secrets),
+        status=ex.get("status") if isinstance(ex.get("status"), int) else None,
+        request_headers=_headers(ex.get("request_headers"), secrets),
+        request_body=redact(str(ex.get("request_body") or ""), secrets),
+        response_headers=_headers(ex.get("response_headers"), secrets),
+        response_body=redact(str(ex.get("response_body") or ""), secrets),
+        elapsed_ms=float(ex.get("elapsed_ms") or 0.0),
+        error=redact(str(ex["error"]), secrets) if ex.get("error") else None,
+    )
+    return result
+
+
 def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     """The evidence of one FAIL/INCONCLUSIVE record: node id, verdict, reason, cause, redacted exchanges."""
-    exchanges = []
-    for ex in rec.get("exchanges") or []:
-        exchanges.append(
-            {
-                "method": str(ex.get("method") or ""),
-                "url": redact(_public_url(str(ex.get("url") or "")), secrets),
-                "status": ex.get("status") if isinstance(ex.get("status"), int) else None,
-                "request_headers": _headers(ex.get("request_headers"), secrets),
-                "request_body": redact(str(ex.get("request_body") or ""), secrets),
-                "response_headers": _headers(ex.get("response_headers"), secrets),
-                "response_body": redact(str(ex.get("response_body") or ""), secrets),
-                "elapsed_ms": float(ex.get("elapsed_ms") or 0.0),
-                "error": redact(str(ex["error"]), secrets) if ex.get("error") else None,
-            }
-        )
+    keys = EXCHANGE_KEYS
+    exchanges = [
+        {k: v for k, v in redact_exchange(ex, secrets).items() if k in keys} for ex in rec.get("exchanges") or []
+    ]
     return {
         "nodeid": str(rec.get("nodeid") or ""),
         "verdict": rec["verdict"],
@@ -165,9 +185,9 @@ def evidence_item(rec: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     }
 
 
-def _cases(records: list[Mapping[str, Any]], secrets: list[str]) -> list[dict[str, Any]]:
-    order = {name: i for i, name in enumerate(CONFORMANCE_CLASSES)}
-    aggregated = aggregate_cases(records)
+def _cases(records: list[Mapping[str, Any]], secrets: list[str], waived: Sequence[str]) -> list[dict[str, Any]]:
+    order = {name: i for i, name in enumerate([*CONFORMANCE_CLASSES, *CLIENT_CLASSES])}
+    aggregated = aggregate_cases(records, waived=waived)
     evidence: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         if rec["verdict"] in EVIDENCE_VERDICTS:
@@ -197,33 +217,42 @@ def results_document(
     records: Iterable[Mapping[str, Any]],
     *,
     env: Mapping[str, Any] | None = None,
+    waivers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The results document of a run (layout: `schemas/results.schema.json`, `docs/reports.md`).
 
     `info` is the run's `RunInfo`, `summary` its `ats.verdicts.summarize` result, `records` the C4
-    verdict records; `env` defaults to `environment()` (digests, Python and package versions).
+    verdict records; `env` defaults to `environment()` (digests, Python and package versions);
+    `waivers` are the waiver statuses of the run (`ats.waivers.waiver_statuses`).
     """
     records = list(records)
     secrets = [s for s in (info.secrets or []) if s]
     env = dict(env if env is not None else environment())
     finished = info.finished or datetime.now(UTC).isoformat(timespec="seconds")
     start, end = parse_utc(info.started), parse_utc(finished)
-    cases = _cases(records, secrets)
+    cases = _cases(records, secrets, summary.waived)
     totals = dict.fromkeys(VERDICTS, 0)
     for case in cases:
         totals[case["verdict"]] += 1
     argv = elide_argv(info.argv or [], secrets)
-    return {
+    subject = getattr(info, "subject", "server")
+    client = _client_part(getattr(info, "client", None), secrets) if subject == "client" else None
+    title = report_title("conformance certificate", info.target_url, info.started)
+    if client is not None:
+        title = f"InterFlex client conformance certificate \u2014 {client['role']} {client['entity_id']} \u2014 "
+        title += display_utc(info.started)
+    doc = {
         "format": FORMAT,
         "verdict": summary.overall,
         "complete": bool(summary.complete),
         "interrupted": bool(summary.interrupted),
         "not_run": [{"case": e.get("case"), "nodeid": e.get("nodeid"), "reason": e["reason"]} for e in summary.not_run],
         "errors": [redact(str(error), secrets) for error in summary.errors],
-        "title": report_title("conformance certificate", info.target_url, info.started),
+        "title": title,
+        "subject": subject,
         "target": {
             "url": redact(_public_url(info.target_url), secrets),
-            "host": target_host(info.target_url),
+            "host": f"{client['role']} client {client['entity_id']}" if client else target_host(info.target_url),
             "server": redact(info.server_header, secrets) if info.server_header else None,
             "entity_ids": {str(k): v for k, v in (info.entity_ids or {}).items()},
             "ics": {str(k): bool(v) for k, v in (info.ics or {}).items()},
@@ -244,7 +273,7 @@ def results_document(
         "classes": [
             {
                 "name": name,
-                "requirement": CONFORMANCE_CLASSES.get(name, "unknown"),
+                "requirement": CONFORMANCE_CLASSES.get(name) or CLIENT_CLASSES.get(name, "unknown"),
                 "gating": bool(cls.gating),
                 "counts": {v: int(cls.counts.get(v, 0)) for v in VERDICTS},
                 "verdict": cls.verdict,
@@ -252,6 +281,7 @@ def results_document(
             for name, cls in summary.classes.items()
         ],
         "cases": cases,
+        "waivers": [dict(w) for w in waivers],
         "reproduce": {
             "command": shlex.join(argv),
             "argv": argv,
@@ -261,4 +291,26 @@ def results_document(
             "platform": env.get("platform"),
             "packages": dict(env.get("packages") or {}),
         },
+    }
+    if client is not None:
+        doc["client"] = client
+    return doc
+
+
+def _client_part(client: Mapping[str, Any] | None, secrets: list[str]) -> dict[str, Any]:
+    """The client under test of a client run (role, entity, command, scenarios with the client's output)."""
+    client = dict(client or {})
+    scenarios = []
+    for entry in client.get("scenarios") or []:
+        scenario = {str(k): v for k, v in entry.items()}
+        for key in ("how", "stdout", "stderr", "description"):
+            scenario[key] = redact(str(scenario.get(key) or ""), secrets)
+        scenario["harness_notes"] = [redact(str(n), secrets) for n in scenario.get("harness_notes") or []]
+        scenarios.append(scenario)
+    return {
+        "role": str(client.get("role") or ""),
+        "entity_id": str(client.get("entity_id") or ""),
+        "command": redact(str(client.get("command") or ""), secrets),
+        "timeout_s": float(client.get("timeout_s") or 0.0),
+        "scenarios": scenarios,
     }

@@ -14,13 +14,21 @@ from typing import Any
 
 import pytest
 
+from ats.plugin import EVIDENCE_SECTION
 from ats.reporting.certificate import EVIDENCE_CSS, render_evidence
 from ats.reporting.document import evidence_item, report_title
 from ats.reporting.records import ats_record
 from ats.run import RunState
-from ats.verdicts import FAIL, INCONCLUSIVE, VERDICTS
+from ats.verdicts import FAIL, INCONCLUSIVE, PASSING, VERDICTS
 
-VERDICT_COLORS = {"PASS": "#1b5e20", "FAIL": "#b71c1c", "INCONCLUSIVE": "#bf360c", "N/A": "#616161"}
+_EVIDENCE_BANNER = f"{' ' + EVIDENCE_SECTION + ' ':-^80}\n"  # how pytest-html heads a report section
+VERDICT_COLORS = {
+    "PASS": "#1b5e20",
+    "FAIL": "#b71c1c",
+    "WAIVED": "#6a1b9a",
+    "INCONCLUSIVE": "#bf360c",
+    "N/A": "#616161",
+}
 
 
 def _td(column: str, text: str, style: str = "") -> str:
@@ -83,6 +91,18 @@ class HtmlReportHooks:
             return
         prefix.append(verdict_summary_html(self.state))
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_html(self, report: Any, data: list[str]) -> None:
+        """A failing row shows its evidence once, in the HTML extra: the log keeps pytest's own output
+        without the evidence as text (and an INCONCLUSIVE row its finding, not pytest's skip tuple)."""
+        rec = ats_record(report)
+        if rec is None or rec.get("verdict") not in (FAIL, INCONCLUSIVE):
+            return
+        if isinstance(report.longrepr, tuple) and data:  # (path, line, finding) of a skip
+            data[0] = escape(str(report.longrepr[2])) + "\n"
+        marker = escape(f"\n\nHTTP exchanges of {rec.get('case')}:\n")
+        data[:] = [entry.split(marker)[0] for entry in data if not entry.startswith(_EVIDENCE_BANNER)]
+
     def pytest_runtest_logreport(self, report: Any) -> None:
         """Attach the finding and the recorded (redacted) exchanges to failing rows as an HTML extra."""
         rec = ats_record(report)
@@ -105,7 +125,7 @@ def verdict_summary_html(state: RunState) -> str:
         f"{escape(cls.verdict)}</td></tr>"
         for name, cls in summary.classes.items()
     )
-    color = "#1b5e20" if summary.overall == "CONFORMANT" else "#b71c1c"
+    color = "#1b5e20" if summary.overall in PASSING else "#b71c1c"
     partial = ""
     if not summary.complete:
         label = "PARTIAL RUN (interrupted)" if summary.interrupted else "PARTIAL RUN"
@@ -118,5 +138,43 @@ def verdict_summary_html(state: RunState) -> str:
         f"Overall verdict: {escape(summary.overall)}</p>{partial}"
         '<table id="ats-classes" style="border-collapse:collapse;margin-bottom:8px" border="1" cellpadding="3">'
         f"<tr><th>Conformance class</th><th>Gating</th>{head}<th>Class verdict</th></tr>{rows}</table>"
-        "<p>Counts are test cases; the rows below show each test's verdict.</p>"
+        "<p>Counts are test cases; the rows below show each test's verdict (a FAIL row of a WAIVED case stays FAIL: "
+        "whether a waiver applies is known only at the end of the run).</p>"
+        f"{_waivers_html(state.waiver_statuses(summary))}{_monitor_html(state.monitor)}"
+    )
+
+
+def _waivers_html(waivers: list[dict[str, Any]]) -> str:
+    if not waivers:
+        return ""
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td>{escape(str(w[k]))}</td>" for k in ("case", "status", "reason", "approved_by", "expires"))
+        + f"<td>{escape(w['note'])}</td></tr>"
+        for w in waivers
+    )
+    return (
+        '<table id="ats-waivers" style="border-collapse:collapse;margin-bottom:8px" border="1" cellpadding="3">'
+        "<tr><th>Waiver for</th><th>Status</th><th>Reason</th><th>Approved by</th><th>Expires</th><th>Note</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _monitor_html(monitor: dict[str, Any] | None) -> str:
+    if monitor is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{f['exchange']}</td><td>{escape(f['severity'])}</td><td>{escape(f['rule'])}</td>"
+        f"<td>{escape(str(f.get('case') or ''))}</td><td>{escape(f['message'])}</td></tr>"
+        for f in monitor["findings"]
+    )
+    return (
+        f'<p id="ats-monitor">Monitor findings (server side, not reported by a failed test case; they never change a '
+        f"verdict): {len(monitor['findings'])}</p>"
+        + (
+            '<table style="border-collapse:collapse" border="1" cellpadding="3"><tr><th>Exchange</th><th>Severity</th>'
+            f"<th>Rule</th><th>Test case</th><th>Message</th></tr>{rows}</table>"
+            if rows
+            else ""
+        )
     )

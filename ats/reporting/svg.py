@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ats.verdicts import FAIL, INCONCLUSIVE, NA, PASS, VERDICTS
+from ats.verdicts import FAIL, INCONCLUSIVE, NA, PASS, VERDICTS, WAIVED
 
-COLORS: dict[str, str] = {PASS: "#2e7d32", FAIL: "#c62828", INCONCLUSIVE: "#ef6c00", NA: "#9e9e9e"}
+COLORS: dict[str, str] = {PASS: "#2e7d32", FAIL: "#c62828", WAIVED: "#7b1fa2", INCONCLUSIVE: "#ef6c00", NA: "#9e9e9e"}
 
 _LABEL_W = 150
 _BAR_W = 430

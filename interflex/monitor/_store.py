@@ -47,6 +47,11 @@ class Stored:
 
     def differences(self, listed: dict[str, Any]) -> list[str]:
         """Field-for-field differences of a listed copy (fields only in the list are ignored)."""
+        try:
+            if self.raw.items() <= listed.items():  # the common case: listed exactly as posted
+                return []
+        except TypeError:  # an unhashable value (a list where a number belongs): compare one by one
+            pass
         found = []
         for name, value in self.raw.items():
             if name not in listed:
@@ -125,6 +130,10 @@ class Store:
             if hash((kind, object_id)) in self.gone:
                 return [ABSENT]
             return [ABSENT if self.complete else UNKNOWN]
+        if len(history.events) == 1:  # the common case: one certain event, surely before
+            only = history.events[0]
+            if only.certain and only.finished < started and only.index != exclude:
+                return [ABSENT if only.value is None else only.value]
         events = [e for e in history.events if e.index != exclude and e.started <= finished]
         certain_before = [e for e in events if e.certain and e.finished < started]
         states: list[Stored | str] = []

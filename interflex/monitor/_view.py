@@ -40,6 +40,7 @@ def _shape(method: str, shape: tuple[str, ...]) -> tuple[Operation, tuple[tuple[
     return op, tuple((i, part[1:-1]) for i, part in enumerate(template) if part.startswith("{"))
 
 
+@lru_cache(maxsize=8192)  # list and id-getter paths repeat; DELETE paths carry new ids
 def _route(method: str, raw_path: str) -> _Route:
     """Route a path relative to the base URL. Paths differ in ids only, so the match is cached per
     shape (literal segments kept, the others `*`); a segment that is not a valid id takes the

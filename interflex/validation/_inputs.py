@@ -1,4 +1,4 @@
-"""Read the CLI's inputs: JSON files (a message or an array), JSON Lines and HAR 1.2 captures.
+"""Read the CLI's inputs: JSON files (a message or an array), JSON Lines, HAR 1.2 captures, standard input.
 
 Every problem becomes an `InputError` with one line naming the file (and line or entry);
 nothing here raises anything else for bad input.
@@ -6,11 +6,14 @@ nothing here raises anything else for bad input.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+STDIN = "<stdin>"
 
 
 class InputError(Exception):
@@ -70,14 +73,33 @@ def _load_json(path: Path) -> Any:
         raise InputError(f"{path}: not JSON: {exc}") from None
 
 
-def json_file(path: Path) -> Iterator[Message]:
-    """A JSON file: one message, or an array whose elements are messages (`file#/i`)."""
-    value = _load_json(path)
+def _messages(value: Any, source: str) -> Iterator[Message]:
+    """One message, or the elements of an array (`source#/i`)."""
     if isinstance(value, list):
         for index, item in enumerate(value):
-            yield Message(f"{path}#/{index}", item)
+            yield Message(f"{source}#/{index}", item)
     else:
-        yield Message(str(path), value)
+        yield Message(source, value)
+
+
+def json_file(path: Path) -> Iterator[Message]:
+    """A JSON file: one message, or an array whose elements are messages (`file#/i`)."""
+    return _messages(_load_json(path), str(path))
+
+
+def _json_lines(handle: Iterable[bytes], source: str) -> Iterator[Message | InputError]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield InputError(f"{source}:{number}: not UTF-8 text")
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield Message(f"{source}:{number}", parse_json(line))
+        except ValueError as exc:
+            yield InputError(f"{source}:{number}: not JSON: {exc}")
 
 
 def jsonl_file(path: Path) -> Iterator[Message | InputError]:
@@ -90,33 +112,25 @@ def jsonl_file(path: Path) -> Iterator[Message | InputError]:
     except OSError as exc:
         raise _os_error(path, exc) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                yield InputError(f"{path}:{number}: not UTF-8 text")
-                continue
-            if not line.strip():
-                continue
-            try:
-                yield Message(f"{path}:{number}", parse_json(line))
-            except ValueError as exc:
-                yield InputError(f"{path}:{number}: not JSON: {exc}")
+        yield from _json_lines(handle, str(path))
+
+
+def _har_entries(value: Any, source: str) -> Iterator[HarEntry | InputError]:
+    log = value.get("log") if isinstance(value, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(f"{source}: not a HAR 1.2 capture: no log.entries array")
+    for index, entry in enumerate(entries):
+        where = f"{source}#/log/entries/{index}"
+        if isinstance(entry, dict) and all(isinstance(entry.get(part), dict) for part in ("request", "response")):
+            yield HarEntry(where, entry)
+        else:
+            yield InputError(f"{where}: not a HAR entry (needs request and response objects)")
 
 
 def har_file(path: Path) -> Iterator[HarEntry | InputError]:
     """The entries of a HAR 1.2 capture (`file#/log/entries/i`)."""
-    value = _load_json(path)
-    log = value.get("log") if isinstance(value, dict) else None
-    entries = log.get("entries") if isinstance(log, dict) else None
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: not a HAR 1.2 capture: no log.entries array")
-    for index, entry in enumerate(entries):
-        source = f"{path}#/log/entries/{index}"
-        if isinstance(entry, dict) and all(isinstance(entry.get(part), dict) for part in ("request", "response")):
-            yield HarEntry(source, entry)
-        else:
-            yield InputError(f"{source}: not a HAR entry (needs request and response objects)")
+    return _har_entries(_load_json(path), str(path))
 
 
 def read(path: Path) -> Iterator[Message | HarEntry | InputError]:
@@ -127,3 +141,24 @@ def read(path: Path) -> Iterator[Message | HarEntry | InputError]:
     if suffix == ".har":
         return har_file(path)
     return json_file(path)
+
+
+def read_stdin(stream: BinaryIO | None) -> Iterator[Message | HarEntry | InputError]:
+    """Standard input (`-`, source `<stdin>`), told by its content: a HAR capture (an object with `log`), one
+    JSON message or array, or else JSON Lines (when its first line is JSON on its own). Read as a whole."""
+    if stream is None:
+        raise InputError(f"{STDIN}: no standard input")
+    data = stream.read()
+    if not data.strip():
+        raise InputError(f"{STDIN}: empty; expected JSON, JSON Lines or a HAR capture")
+    try:
+        value = parse_json(data.decode("utf-8-sig"))
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        first = next(line for line in io.BytesIO(data) if line.strip())
+        if not isinstance(next(_json_lines([first], STDIN)), Message):  # not JSON Lines either
+            reason = f"not UTF-8 text (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else f"not JSON: {exc}"
+            raise InputError(f"{STDIN}: {reason}") from None
+        return _json_lines(io.BytesIO(data), STDIN)
+    if isinstance(value, dict) and "log" in value:
+        return _har_entries(value, STDIN)
+    return _messages(value, STDIN)

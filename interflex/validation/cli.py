@@ -15,7 +15,7 @@ from typing import TextIO
 
 from interflex.profile import KINDS
 from interflex.validation._har import check_entry
-from interflex.validation._inputs import HarEntry, InputError, Message, read
+from interflex.validation._inputs import HarEntry, InputError, Message, read, read_stdin
 from interflex.validation._results import Result
 from interflex.validation._validator import detect_kind, validate
 
@@ -33,6 +33,8 @@ Each PATH is chosen by its name:
                     operations (after /interflex/api/<version>) is checked: request body,
                     status (the profile's successes and section 5 errors) and response
                     body (Error object for a JSON 4xx); other entries are listed as skipped
+  -                 standard input (source <stdin>), told by its content: a HAR capture,
+                    one JSON message or array, or else JSON Lines (./- for a file named -)
 """
 _EPILOG = """\
 Without --kind, a message's kind is told from its id field (offer_id -> FlexibilityOffer,
@@ -47,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="JSON, JSON Lines or HAR file")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", type=Path, help="JSON, JSON Lines or HAR file; - for standard input"
+    )
     parser.add_argument(
         "--kind",
         choices=KINDS,
@@ -68,7 +72,7 @@ def _results(paths: Sequence[Path], kind: str | None, strict: bool, problems: li
     """Every checked item of every path; unreadable input is appended to `problems`."""
     for path in paths:
         try:
-            for item in read(path):
+            for item in read_stdin(sys.stdin.buffer if sys.stdin else None) if str(path) == "-" else read(path):
                 if isinstance(item, InputError):
                     problems.append(str(item))
                     print(f"{PROG}: error: {item}", file=sys.stderr)
@@ -103,7 +107,10 @@ def _emit(results: Iterator[Result], fmt: str, out: TextIO) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if [str(path) for path in args.paths].count("-") > 1:
+        parser.error("- (standard input) can be given only once")
     problems: list[str] = []
     try:
         counts = _emit(_results(args.paths, args.kind, args.strict, problems), args.format, sys.stdout)

@@ -1,0 +1,1 @@
+"""The client test cases IFX-CL-<CLASS>-NNN of `ats/catalog.yaml` (section `client_cases`)."""
