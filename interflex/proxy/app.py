@@ -75,7 +75,7 @@ class Forwarder:
             response = await self.session.request(
                 capture.method,
                 URL(self.upstream.origin + target.decode("latin-1"), encoded=True),
-                headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in capture.request_headers],
+                headers=[(name.decode("latin-1"), _header_text(value)) for name, value in capture.request_headers],
                 data=_request_body(scope, receive, capture.request_body, gone),
                 allow_redirects=False,
                 timeout=self.upstream.client_timeout,
@@ -146,6 +146,16 @@ def _request_body(scope: Scope, receive: Receive, body: BodyCapture, gone: list[
                 return
 
     return chunks()
+
+
+def _header_text(value: bytes) -> str:
+    """A header value for aiohttp, which sends values UTF-8 encoded: UTF-8 (and ASCII) passes byte
+    for byte; other bytes (obsolete Latin-1 text, RFC 9110 section 5.5) go as the UTF-8 of their
+    Latin-1 reading (D-68)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def _why(exc: Exception) -> str:
