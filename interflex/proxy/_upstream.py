@@ -1,4 +1,4 @@
-"""The upstream: where the proxy forwards to, and the connection pool (httpcore, under httpx) that does it."""
+"""The upstream: where the proxy forwards to, and the connection pool (aiohttp, D-68) that does it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 import aiohttp
-import httpx
 
 from interflex.errors import ConfigError
 from interflex.profile import API_PREFIX
@@ -30,17 +29,12 @@ class Upstream:
     origin: str  # "https://host:8443"
     prefix: bytes  # b"/gateway" or b""
     api_base: str  # "/interflex/api/v1": where clients of the proxy find the API
-    timeout: dict[str, float]  # httpx's per-request timeout extension
-
-    @cached_property
-    def url(self) -> httpx.URL:
-        """The origin as an httpx URL (the request target is passed separately, unparsed)."""
-        return httpx.URL(self.origin)
+    timeout: dict[str, float]  # seconds: "connect", and "read" (each read of the response)
 
     @cached_property
     def host_header(self) -> bytes:
         """The `Host` the upstream receives."""
-        return self.url.netloc
+        return urlsplit(self.origin).netloc.encode("idna")
 
     @cached_property
     def client_timeout(self) -> aiohttp.ClientTimeout:
@@ -71,7 +65,7 @@ def parse_upstream(url: str, timeout: float = 30.0) -> Upstream:
     found = _API_BASE.search(path)
     api_base = found.group(0).rstrip("/") if found else DEFAULT_API_BASE
     prefix = path[: found.start()] if found else path
-    timeouts = dict.fromkeys(("connect", "read", "write", "pool"), timeout)
+    timeouts = dict.fromkeys(("connect", "read"), timeout)
     return Upstream(origin, prefix.encode(), api_base, timeouts)
 
 
