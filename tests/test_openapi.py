@@ -214,3 +214,25 @@ def test_links_name_operations_and_parameters_that_exist() -> None:
     for kind in "ROVKN":
         targets = {link["operationId"] for source, link in links if source in (f"{kind}1", f"{kind}2")}
         assert {f"{kind}3", f"{kind}4"} <= targets, kind
+
+
+def test_links_that_replace_the_body_carry_a_complete_one() -> None:
+    """A link marked `merge_body: false` replaces schemathesis' generated body (D-42): it names every
+    field the target requires, and its constants (not `$` runtime expressions) fit the target's schema."""
+    ops = operations(DOC)
+    replacing = [
+        (op_id, link)
+        for op_id, (_, _, operation) in ops.items()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+        if link.get("x-schemathesis", {}).get("merge_body") is False
+    ]
+    assert {(source, link["operationId"]) for source, link in replacing} == {("A1", "A2"), ("A2", "A2"), ("O3", "A1")}
+    for source, link in replacing:
+        content = ops[link["operationId"]][2]["requestBody"]["content"]
+        schema = resolve(DOC, next(iter(content.values()))["schema"])
+        body = link["requestBody"]
+        assert set(schema["required"]) <= set(body), (source, link)
+        constants = {k: v for k, v in body.items() if not str(v).startswith("$")}
+        constant_schema = {**schema, "required": sorted(constants)}
+        assert jsonschema_rs.validator_for(constant_schema).is_valid(constants), (source, link)
