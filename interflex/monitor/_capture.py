@@ -93,21 +93,36 @@ def _har_time(value: object) -> float | None:
         return None
 
 
+def _har_text(part: dict[str, Any]) -> bytes:
+    """The bytes of a HAR `content` or `postData` text (base64 when `encoding` says so)."""
+    text = part["text"]
+    if part.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return _body(text)
+
+
 def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
     """The response body and whether it was cut (a HAR `content.size` larger than the text)."""
     content = response.get("content")
     if not isinstance(content, dict) or not isinstance(content.get("text"), str):
         return b"", False
-    text = content["text"]
-    if content.get("encoding") == "base64":
-        try:
-            body = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            body = _body(text)
-    else:
-        body = _body(text)
+    body = _har_text(content)
     size = content.get("size")
     return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
+
+
+def _har_post(request: dict[str, Any]) -> tuple[bytes, bool]:
+    """The request body and whether it was cut: a `request.bodySize` larger than the text kept
+    (`interflex-proxy` keeps the beginning of a body over `--max-body` and writes its whole size)."""
+    post = request.get("postData")
+    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+        return b"", False
+    body = _har_text(post)
+    size = request.get("bodySize")
+    return body, isinstance(size, int) and not isinstance(size, bool) and size > len(body)
 
 
 def exchange_from_har(entry: object, index: int) -> HttpExchange:
@@ -120,8 +135,8 @@ def exchange_from_har(entry: object, index: int) -> HttpExchange:
         raise ValueError("a HAR request needs method and url")
     started = _har_time(entry.get("startedDateTime"))
     started = float(index) if started is None else started
-    post = request.get("postData")
     status = response.get("status")
+    request_body, request_cut = _har_post(request)
     body, cut = _har_content(response)
     error = response.get("_error") if isinstance(response.get("_error"), str) else None
     valid_status = isinstance(status, int) and not isinstance(status, bool) and status > 0
@@ -130,14 +145,14 @@ def exchange_from_har(entry: object, index: int) -> HttpExchange:
         method=method.upper(),
         url=url,
         request_headers=_headers(request.get("headers")),
-        request_body=_body(post.get("text")) if isinstance(post, dict) else b"",
+        request_body=request_body,
         status=status if valid_status else None,
         response_headers=_headers(response.get("headers")),
         response_body=body,
         started=started,
         finished=started + max(_number(entry.get("time")), 0.0) / 1000.0,
         error=error or (None if valid_status else "no response"),
-        truncated=cut,
+        truncated=cut or request_cut,
     )
 
 
