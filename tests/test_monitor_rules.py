@@ -488,7 +488,7 @@ def test_expired_token_is_a_cl2_warning_and_au4_when_accepted() -> None:
 
 def test_expired_token_answered_401_then_refreshed_is_no_error() -> None:
     """CL-2's 401 branch: a client that refreshes only after the 401 conforms (D-105)."""
-    traffic = Traffic()
+    traffic = Traffic(Platform(participants=USERS))  # no date-filter: reading R3 twice is no CL-7 warning
     traffic.login("dso1", expires_in=5)
     traffic.clock += 10
     traffic.add("GET", "/dsos/dso1/flexibilityRequests", 401, user="dso1")
@@ -498,9 +498,7 @@ def test_expired_token_answered_401_then_refreshed_is_no_error() -> None:
     answer = {"access_token": "token-new", "token_type": "bearer", "expires_in": 60, "refresh_token": "refresh-2"}
     headers = {"content-type": "application/x-www-form-urlencoded"}
     traffic.add("POST", "/authentication/refresh", 200, raw=form.encode(), answer=answer, headers=headers)
-    traffic.add(
-        "GET", "/dsos/dso1/flexibilityRequests", 200, answer=[], headers={"authorization": "Bearer token-new"}
-    )
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[], headers={"authorization": "Bearer token-new"})
     found = traffic.judge()
     assert rules(found) == set()
     assert [(f.exchange, f.rule, f.side) for f in found] == [(1, "CL-2", "client")]

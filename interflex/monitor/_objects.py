@@ -71,7 +71,9 @@ class ObjectRules:
     def __init__(self, store: Store, platform: Platform) -> None:
         self.store = store
         self.platform = platform
-        self.handed_out: dict[int, int] = {}  # hash((kind, id)) -> hash(username) or 0 (ID-1, CL-5)
+        # hash((kind, id)) -> hash(username) of who got it, 0 when unknown; a tuple of them when the
+        # server handed it out more than once (ID-1, CL-5)
+        self.handed_out: dict[int, int | tuple[int, ...]] = {}
 
     def _finding(self, view: View, severity: str, rule: str, side: str, message: str) -> MonitorFinding:
         op = view.op
@@ -90,19 +92,27 @@ class ObjectRules:
         if object_id is None:
             return []
         key = hash((op.kind, object_id))
-        if key in self.handed_out:
-            return [self._finding(view, ERROR, "ID-1", SERVER, f"{op.id} returned {object_id!r} again")]
-        self.handed_out[key] = hash(caller) if caller else 0
-        return []
+        recipient = hash(caller) if caller else 0
+        before = self.handed_out.get(key)
+        if before is None:
+            self.handed_out[key] = recipient
+            return []
+        recipients = before if isinstance(before, tuple) else (before,)
+        if recipient not in recipients:  # each user it went to may post it (D-56)
+            self.handed_out[key] = (*recipients, recipient)
+        return [self._finding(view, ERROR, "ID-1", SERVER, f"{op.id} returned {object_id!r} again")]
 
     def posted_by_other(self, view: View, caller: str | None) -> list[MonitorFinding]:
-        """CL-5, at once: a POST of an id that the id getter handed to another user."""
+        """CL-5, at once: a POST of an id that the id getter handed only to other users (D-56)."""
         op = view.op
         if op is None or op.action != "post" or op.kind is None or not caller:
             return []
         object_id = _body_id(op.kind, view.request_json)
-        owner = self.handed_out.get(hash((op.kind, object_id))) if object_id else None
-        if not owner or owner == hash(caller):
+        got = self.handed_out.get(hash((op.kind, object_id))) if object_id else None
+        if got is None:
+            return []
+        recipients = got if isinstance(got, tuple) else (got,)
+        if 0 in recipients or hash(caller) in recipients:
             return []
         message = f"{op.id} posted {object_id!r}, an id the id getter returned to another user"
         return [self._finding(view, ERROR, "CL-5", CLIENT, message)]
