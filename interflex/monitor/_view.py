@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -76,47 +75,76 @@ def parse_body(body: bytes) -> Any:
         return NOT_JSON
 
 
-@dataclass(slots=True)
+_UNSET: Any = object()
+_NO_PARAMS: dict[str, str] = {}  # shared, never modified
+_Where = tuple[bool, str | None, Operation | None, dict[str, str], bool, str]
+_WHERE: dict[tuple[str, str], _Where] = {}  # (method, url) -> where it goes; list and getter URLs repeat
+_WHERE_LIMIT = 1 << 14
+
+
 class View:
-    """One exchange as the rules see it. `op` is None outside the 22 operations."""
+    """One exchange as the rules see it. `op` is None outside the 22 operations.
 
-    exchange: HttpExchange
-    in_api: bool = False  # the URL is under /interflex/api/<version>
-    path: str | None = None
-    known_path: bool = False  # the path is one of section 2 (with some method)
-    op: Operation | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    query: str = ""
-    token: str | None = None  # the bearer token ("***" when redacted); None without one
-    _request: Any = None
-    _response: Any = None
-    _parsed: int = 0
+    Bodies are parsed once, when a rule first asks (`request_json`, `response_json`); `params`
+    may be shared between views of the same URL and is never modified.
+    """
 
-    @property
-    def status(self) -> int | None:
-        """The response status (None: no response)."""
-        return self.exchange.status
+    __slots__ = (
+        "_request",
+        "_response",
+        "exchange",
+        "in_api",
+        "known_path",
+        "ok",
+        "op",
+        "params",
+        "path",
+        "query",
+        "status",
+        "token",
+    )
 
-    @property
-    def ok(self) -> bool:
-        """The request succeeded (2xx)."""
-        status = self.exchange.status
-        return status is not None and 200 <= status < 300
+    def __init__(
+        self,
+        exchange: HttpExchange,
+        in_api: bool = False,
+        path: str | None = None,
+        op: Operation | None = None,
+        params: dict[str, str] = _NO_PARAMS,
+        known_path: bool = False,
+        query: str = "",
+        token: str | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.in_api = in_api  # the URL is under /interflex/api/<version>
+        self.path = path
+        self.op = op
+        self.params = params
+        self.known_path = known_path  # the path is one of section 2 (with some method)
+        self.query = query
+        self.token = token  # the bearer token ("***" when redacted); None without one
+        status = exchange.status
+        self.status = status  # None: no response
+        self.ok = status is not None and 200 <= status < 300  # the request succeeded (2xx)
+        self._request: Any = _UNSET
+        self._response: Any = _UNSET
 
     @property
     def request_json(self) -> Any:
         """The request body as JSON (None: empty, `NOT_JSON`: not JSON)."""
-        if not self._parsed & 1:
-            self._request, self._parsed = parse_body(self.exchange.request_body), self._parsed | 1
-        return self._request
+        value = self._request
+        if value is _UNSET:
+            value = self._request = parse_body(self.exchange.request_body)
+        return value
 
     @property
     def response_json(self) -> Any:
         """The response body as JSON (None: empty, `NOT_JSON`: not JSON or cut)."""
-        if not self._parsed & 2:
-            body = NOT_JSON if self.exchange.truncated else parse_body(self.exchange.response_body)
-            self._response, self._parsed = body, self._parsed | 2
-        return self._response
+        value = self._response
+        if value is _UNSET:
+            exchange = self.exchange
+            value = self._response = NOT_JSON if exchange.truncated else parse_body(exchange.response_body)
+        return value
 
 
 def bearer_token(headers: Any) -> str | None:
@@ -129,18 +157,25 @@ def bearer_token(headers: Any) -> str | None:
     return token if scheme.lower() == "bearer" and token and " " not in token else None
 
 
-def view_of(exchange: HttpExchange) -> View:
-    """Read one exchange."""
-    view = View(exchange)
-    before_fragment = exchange.url.partition("#")[0]
-    path, _, query = before_fragment.partition("?")
+def _where(method: str, url: str) -> _Where:
+    """(in the API, path, operation, its parameters, path of section 2, query) of a request line."""
+    path, _, query = url.partition("#")[0].partition("?")
     found = API_BASE.search(path)
     if found is None:
-        return view
-    raw = path[found.end() :]
-    view.in_api = True
-    view.query = query
-    view.path, view.op, params, view.known_path = _route(exchange.method, raw)
-    view.params = dict(params)
-    view.token = bearer_token(exchange.request_headers)
-    return view
+        return False, None, None, _NO_PARAMS, False, ""
+    path, op, params, known_path = _route(method, path[found.end() :])
+    return True, path, op, dict(params) if params else _NO_PARAMS, known_path, query
+
+
+def view_of(exchange: HttpExchange) -> View:
+    """Read one exchange."""
+    key = (exchange.method, exchange.url)
+    where = _WHERE.get(key)
+    if where is None:
+        if len(_WHERE) >= _WHERE_LIMIT:
+            _WHERE.clear()
+        where = _WHERE[key] = _where(*key)
+    in_api, path, op, params, known_path, query = where
+    if not in_api:
+        return View(exchange)
+    return View(exchange, True, path, op, params, known_path, query, bearer_token(exchange.request_headers))
