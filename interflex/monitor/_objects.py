@@ -287,7 +287,22 @@ class ObjectRules:
             object_id = item.get(field) if isinstance(item, dict) else None
             if isinstance(object_id, str):
                 listed[object_id] = item
+        exchange = view.exchange
+        objects, started, index = self.store.objects, exchange.started, exchange.index
         for object_id, item in listed.items():
+            history = objects.get((kind, object_id))
+            if history is not None and len(history.events) == 1:  # the common case, decided at once:
+                only = history.events[0]  # posted once, surely before, and listed as posted
+                value = only.value
+                if (
+                    value is not None
+                    and only.certain
+                    and only.finished < started
+                    and only.index != index
+                    and (path is None or value.path == path)
+                    and value.listed_as_posted(item)
+                ):
+                    continue
             problem = self._listed(view, kind, path, object_id, item)
             if problem:
                 findings.append(self._finding(view, ERROR, *problem))

@@ -45,13 +45,17 @@ class Stored:
     path: Any
     raw: dict[str, Any]  # the known fields as posted (for ST-9, PL-5, PL-7, CL-8 and messages)
 
+    def listed_as_posted(self, listed: dict[str, Any]) -> bool:
+        """The common case: every known field listed exactly as posted (same values and types)."""
+        try:
+            return self.raw.items() <= listed.items()
+        except TypeError:  # an unhashable value (a list where a number belongs): `differences` compares
+            return False
+
     def differences(self, listed: dict[str, Any]) -> list[str]:
         """Field-for-field differences of a listed copy (fields only in the list are ignored)."""
-        try:
-            if self.raw.items() <= listed.items():  # the common case: listed exactly as posted
-                return []
-        except TypeError:  # an unhashable value (a list where a number belongs): compare one by one
-            pass
+        if self.listed_as_posted(listed):
+            return []
         found = []
         for name, value in self.raw.items():
             if name not in listed:
