@@ -27,20 +27,25 @@ class CaptureError(ToolError):
     """A capture that cannot be read: one line naming the file and the entry or line."""
 
 
+def _header(headers: dict[str, str], name: object, text: object) -> None:
+    if not isinstance(name, str) or name[:1] == ":":  # HTTP/2 pseudo-headers in browser HARs
+        return
+    key = name.lower()
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    headers[key] = f"{headers[key]}, {text}" if key in headers else text
+
+
 def _headers(value: object) -> dict[str, str]:
     """Headers as a dict with lower-case names, from a HAR list or a record's mapping."""
-    if isinstance(value, list):
-        pairs = [(h.get("name"), h.get("value")) for h in value if isinstance(h, dict)]
-    elif isinstance(value, Mapping):
-        pairs = list(value.items())
-    else:
-        return {}
     headers: dict[str, str] = {}
-    for name, text in pairs:
-        if not isinstance(name, str) or name.startswith(":"):  # HTTP/2 pseudo-headers in browser HARs
-            continue
-        key, text = name.lower(), text if isinstance(text, str) else "" if text is None else str(text)
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                _header(headers, item.get("name"), item.get("value"))
+    elif isinstance(value, Mapping):
+        for name, text in value.items():
+            _header(headers, name, text)
     return headers
 
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from interflex.monitor._model import CLIENT, ERROR, SERVER, WARNING, MonitorFinding, Participant, Platform
 from interflex.monitor._store import ABSENT, UNKNOWN, Event, Store, Stored, stored
 from interflex.monitor._view import View
-from interflex.profile import ID_FIELDS, Operation
+from interflex.profile import ID_FIELDS, OPERATIONS, Operation
 from interflex.validation import rfc3339_instant
 
 _R, _O, _V = "FlexibilityRequest", "FlexibilityOffer", "FlexibilityActivation"
@@ -37,8 +37,12 @@ def _describe(kind: str, path: Any) -> str:
     return f"{'/dsos/' if kind == _R else '/aggregators/'}{path}"
 
 
+_LAST_PARAM = {op.id: op.path_params[-1] for op in OPERATIONS if op.path_params}  # the object's id in a DELETE
+
+
 def _delete_id(op: Operation, params: dict[str, str]) -> str | None:
-    return params.get(op.path_params[-1]) if op.path_params else None
+    name = _LAST_PARAM.get(op.id)
+    return params.get(name) if name else None
 
 
 def _body_id(kind: str, body: Any) -> str | None:

@@ -134,11 +134,13 @@ class Store:
             if hash((kind, object_id)) in self.gone:
                 return [ABSENT]
             return [ABSENT if self.complete else UNKNOWN]
-        if len(history.events) == 1:  # the common case: one certain event, surely before
-            only = history.events[0]
-            if only.certain and only.finished < started and only.index != exclude:
-                return [ABSENT if only.value is None else only.value]
         events = [e for e in history.events if e.index != exclude and e.started <= finished]
+        if len(events) <= 1:  # the common cases: no other event, or one certain event surely before
+            if not events:
+                return [ABSENT if self.complete else UNKNOWN] if history.initial else []
+            only = events[0]
+            if only.certain and only.finished < started:
+                return [ABSENT if only.value is None else only.value]
         certain_before = [e for e in events if e.certain and e.finished < started]
         states: list[Stored | str] = []
         if history.initial and not certain_before:
