@@ -6,11 +6,12 @@ Exit status: 0 no errors, 1 errors, 2 usage error or unreadable input.
 from __future__ import annotations
 
 import argparse
+import gc
 import heapq
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,6 +27,7 @@ PROG = "interflex-monitor"
 EXIT_CLEAN, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
 _FILE_BITS = 32  # exchange index = capture number << 32 | position in that capture
 REORDER_WINDOW = 4096  # exchanges held back to put a capture written in end order into start order
+_GC_YOUNG = 50_000  # allocations between two collections of the youngest generation (Python's default: 700)
 
 _DESCRIPTION = """\
 Judge captured traffic between InterFlex clients and a platform against the wire profile
@@ -114,10 +116,25 @@ def _judge(paths: Sequence[Path], platform: Platform, complete: bool, writer: Wr
             summary.add(finding, where)
             writer.write(where)
 
-    for exchange in _merged(paths):
-        summary.exchanges += 1
-        emit(monitor.feed(exchange))
-    emit(monitor.finish())
+    with _few_collections():
+        for exchange in _merged(paths):
+            summary.exchanges += 1
+            emit(monitor.feed(exchange))
+        emit(monitor.finish())
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Judging makes few reference cycles but many short-lived objects: what was loaded before
+    (modules, schemas) is not walked by the collector, and young objects mostly die before a collection."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(_GC_YOUNG, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _error(message: str) -> int:
