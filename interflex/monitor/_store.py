@@ -158,7 +158,17 @@ class Store:
             history = self.objects.get(key)
             if history is None:
                 continue
-            settled = [e for e in history.events if e.certain and e.finished < horizon]
+            events = history.events
+            only = events[0] if len(events) == 1 else None
+            if only is not None and only.started <= only.finished:  # the common case: one event
+                if only.finished >= horizon:
+                    unsettled.add(key)
+                elif only.certain:
+                    history.initial = False
+                    if only.value is None:
+                        self._forget(key, history)
+                continue
+            settled = [e for e in events if e.certain and e.finished < horizon]
             if settled:
                 history.initial = False
                 history.events = [e for e in history.events if not any(f.started > e.finished for f in settled)]

@@ -39,7 +39,6 @@ def _shape(method: str, shape: tuple[str, ...]) -> tuple[Operation, tuple[tuple[
     return op, tuple((i, part[1:-1]) for i, part in enumerate(template) if part.startswith("{"))
 
 
-@lru_cache(maxsize=8192)  # list and id-getter paths repeat; DELETE paths carry new ids
 def _route(method: str, raw_path: str) -> _Route:
     """Route a path relative to the base URL. Paths differ in ids only, so the match is cached per
     shape (literal segments kept, the others `*`); a segment that is not a valid id takes the
@@ -67,7 +66,7 @@ _DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 def parse_body(body: bytes) -> Any:
     """The JSON value of a body; `NOT_JSON` when it is not JSON (NaN included), None when it is empty."""
-    if not body.strip():
+    if not body or body.isspace():
         return None
     try:
         return _DECODER.decode(body.decode("utf-8"))

@@ -6,10 +6,12 @@ Exit status: 0 no errors, 1 errors, 2 usage error or unreadable input.
 from __future__ import annotations
 
 import argparse
+import bisect
 import gc
 import heapq
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -81,15 +83,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def in_start_order(exchanges: Iterable[HttpExchange], window: int = REORDER_WINDOW) -> Iterator[HttpExchange]:
-    """The exchanges sorted by `started`, assuming none is more than `window` places late."""
-    held: list[tuple[float, int, HttpExchange]] = []
+    """The exchanges sorted by `started`, assuming none is more than `window` places late.
+
+    The last `window` exchanges are held in start order; one that comes in order (the common
+    case) is appended, a late one inserted at its place.
+    """
+    held: deque[tuple[float, int, HttpExchange]] = deque()
     for exchange in exchanges:
-        if len(held) < window:
-            heapq.heappush(held, (exchange.started, exchange.index, exchange))
+        item = (exchange.started, exchange.index, exchange)
+        if not held or item[:2] >= held[-1][:2]:
+            held.append(item)
         else:
-            yield heapq.heappushpop(held, (exchange.started, exchange.index, exchange))[2]
+            bisect.insort(held, item, key=_start)
+        if len(held) > window:
+            yield held.popleft()[2]
     while held:
-        yield heapq.heappop(held)[2]
+        yield held.popleft()[2]
+
+
+def _start(item: tuple[float, int, HttpExchange]) -> tuple[float, int]:
+    return item[0], item[1]
 
 
 def _merged(paths: Sequence[Path]) -> Iterator[HttpExchange]:
