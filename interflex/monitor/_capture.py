@@ -20,7 +20,7 @@ from typing import Any
 
 from interflex.errors import ToolError
 from interflex.monitor._har_stream import HarStreamError, har_entries
-from interflex.monitor._model import HttpExchange
+from interflex.monitor._model import HttpExchange, new_exchange
 
 
 class CaptureError(ToolError):
@@ -72,20 +72,20 @@ def exchange_from_record(record: dict[str, Any], index: int) -> HttpExchange:
     elapsed = max(_number(record.get("elapsed_ms")), 0.0) / 1000.0
     caller = record.get("caller")
     error = record.get("error")
-    return HttpExchange(
-        index=index,
-        method=method.upper(),
-        url=url,
-        request_headers=_headers(record.get("request_headers")),
-        request_body=_body(record.get("request_body")),
-        status=status if isinstance(status, int) and not isinstance(status, bool) and status > 0 else None,
-        response_headers=_headers(record.get("response_headers")),
-        response_body=_body(record.get("response_body")),
-        started=started,
-        finished=started + elapsed,
-        error=error if isinstance(error, str) else None,
-        caller=caller if isinstance(caller, str) and caller else None,
-        truncated=record.get("truncated") is True,
+    return new_exchange(
+        index,
+        method.upper(),
+        url,
+        _headers(record.get("request_headers")),
+        _body(record.get("request_body")),
+        status if isinstance(status, int) and not isinstance(status, bool) and status > 0 else None,
+        _headers(record.get("response_headers")),
+        _body(record.get("response_body")),
+        started,
+        started + elapsed,
+        error if isinstance(error, str) else None,
+        caller if isinstance(caller, str) and caller else None,
+        record.get("truncated") is True,
     )
 
 
@@ -145,19 +145,20 @@ def exchange_from_har(entry: object, index: int) -> HttpExchange:
     body, cut = _har_content(response)
     error = response.get("_error") if isinstance(response.get("_error"), str) else None
     valid_status = isinstance(status, int) and not isinstance(status, bool) and status > 0
-    return HttpExchange(
-        index=index,
-        method=method.upper(),
-        url=url,
-        request_headers=_headers(request.get("headers")),
-        request_body=request_body,
-        status=status if valid_status else None,
-        response_headers=_headers(response.get("headers")),
-        response_body=body,
-        started=started,
-        finished=started + max(_number(entry.get("time")), 0.0) / 1000.0,
-        error=error or (None if valid_status else "no response"),
-        truncated=cut or request_cut,
+    return new_exchange(
+        index,
+        method.upper(),
+        url,
+        _headers(request.get("headers")),
+        request_body,
+        status if valid_status else None,
+        _headers(response.get("headers")),
+        body,
+        started,
+        started + max(_number(entry.get("time")), 0.0) / 1000.0,
+        error or (None if valid_status else "no response"),
+        None,
+        cut or request_cut,
     )
 
 

@@ -199,6 +199,7 @@ def _body_errors(view: View) -> list[Finding]:
     kind = op.kind if op.action == "post" else None
     parsed = UNPARSED if kind is None else _parsed(view.request_json)
     if kind is not None and type(parsed) is dict and compiled(kind).is_valid(parsed):
+        view.valid_request = True
         # what `request_findings` would find in a valid object: unknown fields (warnings) and PL-1...PL-3
         problems = plausibility(kind, parsed) if kind in PLAUSIBILITY_KINDS else []
         return [Finding(p.severity, "/request/body" + p.path, p.rule, p.message) for p in problems]
@@ -294,7 +295,11 @@ def _plainly_fine(view: View, op: Operation, status: int, lists: LastLists | Non
     if action == "delete" or status == 204:
         return _empty(exchange.response_body)
     if action == "post":
-        if _empty(exchange.response_body):
+        body = exchange.response_body
+        if _empty(body):
+            return True
+        if view.valid_request and body == exchange.request_body:  # the stored object, answered as posted
+            view._response = view.request_json
             return True
         parsed = view.response_json
         return type(parsed) is dict and (not parsed or compiled(kind or "").is_valid(parsed))

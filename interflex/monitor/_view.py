@@ -101,6 +101,7 @@ class View:
         "query",
         "status",
         "token",
+        "valid_request",
     )
 
     def __init__(
@@ -127,6 +128,7 @@ class View:
         self.ok = status is not None and 200 <= status < 300  # the request succeeded (2xx)
         self._request: Any = _UNSET
         self._response: Any = _UNSET
+        self.valid_request = False  # the request body is a valid object of its operation's kind
 
     @property
     def request_json(self) -> Any:
@@ -151,6 +153,8 @@ def bearer_token(headers: Any) -> str | None:
     value = headers.get("authorization")
     if not isinstance(value, str):
         return None
+    if value[:7] == "Bearer " and value[7:8] > " " and value[-1] > " " and " " not in value[7:]:
+        return value[7:]  # the common case, exactly `Bearer <token>`
     scheme, _, token = value.strip().partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token and " " not in token else None
