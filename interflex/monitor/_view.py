@@ -47,13 +47,14 @@ def _route(method: str, raw_path: str) -> _Route:
     if path is None:
         return None, None, (), False
     segments = path.split("/")
-    shape = tuple(part if not part or part in _LITERALS else "*" for part in segments)
-    found = _shape(method, shape)
+    found = _shape(method, tuple([part if not part or part in _LITERALS else "*" for part in segments]))
     if found is not None:
         op, where = found
-        params = tuple((name, segments[i]) for i, name in where)
-        if all(is_valid_id(value) for _, value in params):
-            return path, op, params, True
+        params = tuple([(name, segments[i]) for i, name in where])
+        for _, value in params:
+            if not is_valid_id(value):
+                return _route_exact(method, path)
+        return path, op, params, True
     return _route_exact(method, path)
 
 
@@ -175,9 +176,11 @@ def view_of(exchange: HttpExchange) -> View:
     key = (exchange.method, exchange.url)
     where = _WHERE.get(key)
     if where is None:
-        if len(_WHERE) >= _WHERE_LIMIT:
-            _WHERE.clear()
-        where = _WHERE[key] = _where(*key)
+        where = _where(*key)
+        if where[2] is None or where[2].action != "delete":  # a DELETE's URL names a new id each time
+            if len(_WHERE) >= _WHERE_LIMIT:
+                _WHERE.clear()
+            _WHERE[key] = where
     in_api, path, op, params, known_path, query = where
     if not in_api:
         return View(exchange)
