@@ -736,3 +736,27 @@ def test_any_traffic_is_judged_without_an_exception(calls: list[tuple[Any, ...]]
         )
     for finding in traffic.judge():
         assert finding.severity in ("error", "warning") and finding.side in ("server", "client")
+
+
+def test_a_list_answered_again_with_the_same_bytes_is_still_judged_against_the_objects() -> None:
+    """An unchanged list body skips parsing and validation, never the rules across exchanges (ST-9)."""
+    traffic = logged_in("dso1")
+    traffic.add("POST", "/dsos/dso1/flexibilityRequests", 201, body=request(), user="dso1")
+    for _ in range(2):
+        traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request()], user="dso1")
+    traffic.add("DELETE", "/dsos/dso1/flexibilityRequests/r-1", 204, user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request()], user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request(flexible_power="40")], user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request(flexible_power="40")], user="dso1")
+    found = [(f.exchange, f.rule) for f in traffic.judge() if f.severity == "error"]
+    assert found == [(5, "ST-9"), (6, "ST-10"), (6, "ST-9"), (7, "ST-10"), (7, "ST-9")]
+
+
+def test_new_exchange_equals_the_dataclass() -> None:
+    from interflex.monitor._model import new_exchange
+
+    values = (3, "GET", "/x", {"a": "b"}, b"q", 200, {}, b"r", 1.0, 2.0, None, "dso1", True)
+    made = new_exchange(*values)
+    assert made == HttpExchange(*values) and made.caller == "dso1"
+    with pytest.raises(AttributeError):
+        made.url = "/y"  # type: ignore[misc]
