@@ -50,6 +50,11 @@ def usage() -> str:
     return USAGE.format(options="\n".join(lines))
 
 
+# Installed pytest plugins the suite never uses: loading them costs every process (and xdist worker)
+# start-up time and memory. `-p no:NAME` is harmless where a plugin is not installed.
+QUIET_PLUGINS = ("-p", "no:schemathesis", "-p", "no:locust", "-p", "no:anyio")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; returns pytest's exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return (keys.main if args[0] == "keygen" else verify.main)(args[1:])
     import pytest
 
-    return int(pytest.main(["--pyargs", "ats", *args]))
+    return int(pytest.main(["--pyargs", "ats", *QUIET_PLUGINS, *args]))
 
 
 if __name__ == "__main__":

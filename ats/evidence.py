@@ -33,7 +33,7 @@ def evidence_records(api: Any, case: str, nodeid: str, worker: str) -> list[dict
     records = []
     for ex in api.exchanges:
         rec = ex.record(secrets, headers)
-        cut = ex.truncated or len(ex.body) > EVIDENCE_CAP or len(ex.request_body) > EVIDENCE_CAP
+        cut = ex.truncated or ex.size > EVIDENCE_CAP or len(ex.request_body) > EVIDENCE_CAP
         rec.update(
             started=round(ex.started, 6),
             caller=ex.caller,

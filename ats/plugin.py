@@ -263,15 +263,21 @@ def _load_hypothesis_profile(examples: int) -> None:
 
 
 def _keep_hypothesis_out_of_the_working_directory(config: pytest.Config) -> None:
-    """Hypothesis caches into `./.hypothesis`; a suite run keeps no example database, so it caches
-    into a temporary folder instead (unless HYPOTHESIS_STORAGE_DIRECTORY says where)."""
+    """Hypothesis caches into `./.hypothesis`; a suite run keeps no example database, so its files (the
+    Unicode tables it builds once: about 200 MB of memory and seconds of CPU in every process that builds
+    them) go to a per-user cache folder instead, or a temporary one when that cannot be written (unless
+    HYPOTHESIS_STORAGE_DIRECTORY says where)."""
     if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
         return
     from hypothesis.configuration import set_hypothesis_home_dir
 
-    folder = tempfile.mkdtemp(prefix="interflex-ats-hypothesis-")
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "interflex-ats" / "hypothesis"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.mkdtemp(prefix="interflex-ats-hypothesis-"))
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
     set_hypothesis_home_dir(folder)
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.hookimpl(optionalhook=True)

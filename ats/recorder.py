@@ -1,9 +1,10 @@
 """HTTP exchanges with the target, recorded as evidence (contract C3 `Exchange`, C4 records).
 
-`Transport.send` performs one request with a total deadline and a cap on the body it reads, so a
-target that hangs, drips, sends huge bodies or drops the connection never hangs the suite:
-timeouts and refused connections raise `Inconclusive(cause="environment")`, a broken or oversized
-answer raises `Failure`.
+`Transport.send` performs one request with a total deadline and reads the response body as a
+stream with a size limit (the IXIT's `max_response_bytes`, default 8 MiB), so a target that hangs,
+drips, sends huge or highly compressed bodies or drops the connection never hangs the suite nor
+fills its memory: timeouts and refused connections raise `Inconclusive(cause="environment")`, a
+broken or oversized answer raises `Failure` with the exchange cut to its evidence.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ats.redaction import redact, redact_headers
 from ats.verdicts import Failure, Inconclusive
 
 EVIDENCE_CAP = 64 * 1024  # bytes of each body kept as evidence (C4)
-READ_CAP = 8 * 1024 * 1024  # bytes of a response body read at most
+READ_CHUNK = 64 * 1024  # bytes (decoded) read from the socket at a time
 MAX_ENV_FAILURES = 3  # consecutive timeouts/refusals after which further requests fail fast
 
 
@@ -43,6 +44,22 @@ class Exchange:
     truncated: bool = False
     started: float = 0.0  # unix seconds when the request was sent (evidence bundle)
     caller: str | None = None  # the username whose credentials the request carried, when known
+    body_size: int | None = None  # bytes received when `body` keeps only its start (`compact`, a cut body)
+
+    @property
+    def size(self) -> int:
+        """Bytes of the response body as received (more than `len(body)` once compacted or cut)."""
+        return len(self.body) if self.body_size is None else self.body_size
+
+    def compact(self) -> None:
+        """Keep only the part of the body that is evidence (the first EVIDENCE_CAP bytes).
+
+        Called when the test no longer reads its exchanges, so that a run keeps at most EVIDENCE_CAP
+        bytes per exchange however large the target's answers were.
+        """
+        if len(self.body) > EVIDENCE_CAP:
+            self.body_size = self.size
+            self.body = self.body[:EVIDENCE_CAP]
 
     @property
     def text(self) -> str:
@@ -56,6 +73,12 @@ class Exchange:
 
     def json(self) -> Any:
         """The body parsed as JSON; `Failure` when it is not JSON (PROFILE.md section 1)."""
+        if self.body_size is not None and not self.truncated:
+            raise Inconclusive(
+                f"{self.describe()}: the body ({self.size} bytes) was dropped from memory after the target sent "
+                "more than the suite keeps per test case; it cannot be judged",
+                "target",
+            )
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError):
@@ -78,17 +101,17 @@ class Exchange:
             "url": redact(self.url, secrets),
             "status": self.status or None,
             "request_headers": redact_headers(self.request_headers, secrets, secret_headers),
-            "request_body": _evidence_body(self.request_body, secrets),
+            "request_body": _evidence_body(self.request_body, secrets, len(self.request_body)),
             "response_headers": redact_headers(dict(self.headers), secrets, secret_headers),
-            "response_body": _evidence_body(self.body, secrets) + (" [... cut]" if self.truncated else ""),
+            "response_body": _evidence_body(self.body, secrets, self.size) + (" [... cut]" if self.truncated else ""),
             "elapsed_ms": round(self.elapsed_ms, 2),
             "error": redact(self.error, secrets) if self.error else None,
         }
 
 
-def _evidence_body(body: bytes, secrets: list[str]) -> str:
+def _evidence_body(body: bytes, secrets: list[str], size: int) -> str:
     text = body[:EVIDENCE_CAP].decode("utf-8", errors="replace")
-    suffix = f" [... {len(body) - EVIDENCE_CAP} more bytes]" if len(body) > EVIDENCE_CAP else ""
+    suffix = f" [... {size - EVIDENCE_CAP} more bytes]" if size > EVIDENCE_CAP else ""
     return redact(text, secrets) + suffix
 
 
@@ -113,10 +136,11 @@ def _short(text: str, limit: int) -> str:
 
 
 class Transport:
-    """A `requests.Session` configured from the IXIT, with deadlines and read caps."""
+    """A `requests.Session` configured from the IXIT, with deadlines and a response size limit."""
 
     def __init__(self, ixit: Ixit, timeout: float) -> None:
         self.timeout = timeout
+        self.max_body = ixit.max_response_bytes
         self.session = requests.Session()
         self.session.trust_env = ixit.trust_env
         self.session.verify = ixit.tls.verify
@@ -170,36 +194,57 @@ class Transport:
         return ex
 
     def _read(self, response: requests.Response, started: float, ex: Exchange) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
+        """The body, read in decoded chunks; stops (with the start kept as evidence) past the size limit
+        (also when Content-Length already announces more), at the deadline or when the connection breaks."""
+        received = bytearray()
 
-        def stop(kind: type[_Unanswered] | type[_Broken], reason: str, error: str | None = None) -> NoReturn:
+        def stop(
+            failure: type[_Unanswered] | type[_Broken] | type[_TooLarge], reason: str, error: str = ""
+        ) -> NoReturn:
             ex.truncated = True
-            ex.body = b"".join(chunks)
-            if error:
-                ex.error = error
-            if kind is _Unanswered:
+            ex.body, ex.body_size = bytes(received[:EVIDENCE_CAP]), len(received)
+            received.clear()
+            ex.error = error or ex.error
+            if failure is _Unanswered:
                 self.env_failures += 1
-            raise kind(ex, reason)
+            raise failure(ex, reason)
 
         late = f"the body was not complete within --ats-timeout {self.timeout:g} s"
+        announced = _announced_size(response)
+        oversized = announced > self.max_body  # announced too much: read only what is kept as evidence
         try:
-            while chunk := response.raw.read1(64 * 1024, decode_content=True):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > READ_CAP:
-                    stop(_Broken, f"the response body exceeds {READ_CAP // (1024 * 1024)} MiB; reading stopped")
+            while chunk := response.raw.read1(READ_CHUNK, decode_content=True):
+                received += chunk
+                if len(received) > self.max_body or (oversized and len(received) >= EVIDENCE_CAP):
+                    stop(_TooLarge, self._too_large(announced))
                 if time.monotonic() - started > self.timeout:
                     stop(_Unanswered, late, f"timeout: body not complete within {self.timeout:g} s")
         except urllib3.exceptions.ReadTimeoutError:
             stop(_Unanswered, late, f"timeout: body not complete within {self.timeout:g} s")
         except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if oversized:  # it announced more than the limit: that is the finding
+                stop(_TooLarge, self._too_large(announced))
             stop(
                 _Broken,
                 f"the connection closed in the middle of the body ({_root(exc)})",
                 f"connection error while reading the body: {_root(exc)}",
             )
-        return b"".join(chunks)
+        return bytes(received)
+
+    def _too_large(self, announced: int) -> str:
+        said = f" (Content-Length {announced})" if announced > self.max_body else ""
+        return (
+            f"response body larger than {self.max_body} bytes{said}; reading stopped "
+            "(the IXIT's max_response_bytes sets the limit, default 8 MiB)"
+        )
+
+
+def _announced_size(response: requests.Response) -> int:
+    """The Content-Length of a response without Content-Encoding (0 when absent or unusable)."""
+    if response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        return 0
+    value = response.headers.get("Content-Length", "")
+    return int(value) if value.isdigit() else 0
 
 
 class _Unanswered(Inconclusive):
@@ -211,13 +256,21 @@ class _Unanswered(Inconclusive):
 
 
 class _Broken(Failure):
-    """A broken answer (connection dropped, oversized body): FAIL; carries the exchange."""
+    """A broken answer (connection dropped mid-way): FAIL; carries the exchange."""
 
     def __init__(self, exchange: Exchange, reason: str) -> None:
         super().__init__(
             f"PROFILE 1: the target must answer with a complete HTTP response; {exchange.method} "
             f"{exchange.url}: {reason}"
         )
+        self.exchange = exchange
+
+
+class _TooLarge(Failure):
+    """A response body larger than the IXIT's `max_response_bytes`: FAIL; carries the exchange (cut)."""
+
+    def __init__(self, exchange: Exchange, reason: str) -> None:
+        super().__init__(f"{exchange.describe()}: {reason}")
         self.exchange = exchange
 
 

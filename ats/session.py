@@ -37,6 +37,7 @@ _OPS: dict[str, dict[str, str]] = {
     "nack": {"new_id": "N1", "post": "N2", "list": "N3", "delete": "N4", "param": "nackId"},
 }
 DEFAULT_TOKEN_LIFETIME = 300.0  # seconds a token is reused when the target gives no usable expires_in
+BODY_BUDGET = 64 * 1024 * 1024  # bytes of response bodies a test keeps whole; older ones are compacted
 
 
 class Context:
@@ -255,12 +256,22 @@ class Api:
             raise
         ex.caller = caller
         self.exchanges.append(ex)
+        self._bound_memory()
         if ex.body and b"_token" in ex.body:
             found = _json_or_none(ex)
             if isinstance(found, dict):
                 self.ctx.remember_secret(found.get("access_token"))
                 self.ctx.remember_secret(found.get("refresh_token"))
         return ex
+
+    def _bound_memory(self) -> None:
+        """Keep whole at most BODY_BUDGET bytes of response bodies, the newest; older ones keep only their
+        evidence (a test reading such a body again is INCONCLUSIVE, see `Exchange.json`)."""
+        kept = 0
+        for ex in reversed(self.exchanges):
+            kept += len(ex.body)
+            if kept > BODY_BUDGET:
+                ex.compact()
 
     def _caller(self, role: str | None, token: str | None) -> str | None:
         """The username a request acts as (evidence `caller`): the role's, or the owner of a cached token."""
@@ -386,7 +397,11 @@ class Api:
         return ex.json()
 
     def cleanup(self) -> None:
-        """Delete everything this test created, newest first; errors are ignored (best effort)."""
+        """Delete everything this test created, newest first; errors are ignored (best effort).
+
+        The test's exchanges then keep only their evidence (`Exchange.compact`): the runner holds
+        on to them until the end of the run.
+        """
         created, self._created = self._created, []
         for kind, _obj_id, params, role in reversed(created):
             op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]
@@ -400,6 +415,8 @@ class Api:
                     continue
             ex.caller = self.account(role).username
             self.exchanges.append(ex)
+        for ex in self.exchanges:
+            ex.compact()
 
     def records(self) -> list[dict[str, Any]]:
         """The exchanges of this test as redacted C4 evidence dicts."""

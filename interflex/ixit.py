@@ -12,6 +12,7 @@ tls: {verify: false | "ca.pem", cert: "client.pem" | ["cert.pem", "key.pem"]}   
 headers: {X-Api-Key: "..."}     # optional, sent with every request, values are secrets
 trust_env: false                # optional, honour environment proxies only when true
 capacity: {min_rps: 500, p99_ms: 250}   # optional, thresholds of interflex-load (docs/load.md)
+max_response_bytes: 8388608     # optional, largest response body read (default 8 MiB, at least 64 KiB)
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from interflex.profile import CONFORMANCE_CLASSES, OPTIONAL, is_valid_id
 
 OPTIONAL_CLASSES = tuple(name for name, gating in CONFORMANCE_CLASSES.items() if gating == OPTIONAL)
 UNITS = ("W", "kW", "MW")
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # a larger response body ends the exchange (a FAIL)
+MIN_MAX_RESPONSE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Ixit:
     headers: dict[str, str] = field(default_factory=dict)
     trust_env: bool = False
     capacity: dict[str, float] = field(default_factory=dict)  # interflex-load thresholds: min_rps, p99_ms
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @property
     def secrets(self) -> list[str]:
@@ -207,7 +211,16 @@ def parse_ixit(data: Any, source: str = "<ixit>") -> Ixit:
         headers=dict(headers),
         trust_env=trust_env,
         capacity=_capacity(data.get("capacity"), source),
+        max_response_bytes=_max_response_bytes(data.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES), source),
     )
+
+
+def _max_response_bytes(value: object, source: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < MIN_MAX_RESPONSE_BYTES:
+        raise ConfigError(
+            f"{source}: max_response_bytes must be a whole number of bytes >= {MIN_MAX_RESPONSE_BYTES}, got {value!r}"
+        )
+    return value
 
 
 def load_ixit(path: str | Path) -> Ixit:

@@ -54,6 +54,11 @@ def uvicorn_config(context: Context, *, access_log: bool) -> uvicorn.Config:
         access_log=access_log,
         log_config=uvicorn.config.LOGGING_CONFIG if access_log else None,
         lifespan="off",
+        # asyncio and h11 even where uvloop and httptools are installed (for the proxy, D-68): h11
+        # limits the request head (docs/reference-server.md), and the server is the proxy's speed
+        # baseline (D-69), which must not move with what else is installed.
+        loop="asyncio",
+        http="h11",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=2,
         server_header=False,

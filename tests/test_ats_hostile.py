@@ -3,6 +3,8 @@ end in a clear FAIL or INCONCLUSIVE with evidence, never a hang or a crash of th
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import socket
 import socketserver
 import threading
@@ -13,9 +15,10 @@ import pytest
 import yaml
 
 from ats.ixit import default_ixit
-from ats.recorder import EVIDENCE_CAP, MAX_ENV_FAILURES, READ_CAP
+from ats.recorder import EVIDENCE_CAP, MAX_ENV_FAILURES
 from ats.session import Api, Context
 from ats.verdicts import Failure, Inconclusive
+from interflex.ixit import DEFAULT_MAX_RESPONSE_BYTES
 
 TIMEOUT = 0.5
 TOKEN = b'{"access_token": "a", "token_type": "bearer", "expires_in": 60, "refresh_token": "r"}'
@@ -44,17 +47,8 @@ class _Handler(socketserver.BaseRequestHandler):
         elif mode == "wrong-type":
             head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(TOKEN)}\r\n\r\n"
             sock.sendall(head.encode() + TOKEN)
-        elif mode == "huge":
-            size = READ_CAP * 2
-            sock.sendall(
-                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode()
-            )
-            block = b"[" + b"0," * 32767 + b"0"
-            try:
-                for _ in range(size // len(block)):
-                    sock.sendall(block)
-            except OSError:
-                return
+        elif mode.startswith("huge"):
+            _send_huge(sock, mode, self.server.size)  # type: ignore[attr-defined]
         elif mode == "drip":
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
             for _ in range(100):
@@ -66,6 +60,43 @@ class _Handler(socketserver.BaseRequestHandler):
                     return
 
 
+def _send_huge(sock: socket.socket, mode: str, size: int) -> None:
+    """A body of `size` bytes: huge (Content-Length), huge-chunked, huge-close (no length), huge-gzip (a bomb),
+    huge-liar (announces `size`, sends 1 KiB)."""
+    block = b"[" + b"0," * 32767 + b"0"
+    head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    try:
+        if mode == "huge-gzip":
+            member = gzip.compress(b"0" * (1024 * 1024))
+            count = size // (1024 * 1024) + 1
+            sock.sendall(f"{head}Content-Encoding: gzip\r\nContent-Length: {count * len(member)}\r\n\r\n".encode())
+            for _ in range(count):
+                sock.sendall(member)
+            return
+        if mode == "huge-liar":
+            sock.sendall(f"{head}Content-Length: {size}\r\n\r\n".encode() + block[:1024])
+            return
+        framing = {"huge": f"Content-Length: {size}\r\n", "huge-chunked": "Transfer-Encoding: chunked\r\n"}
+        sock.sendall(f"{head}{framing.get(mode, '')}\r\n".encode())
+        frame = f"{len(block):x}\r\n".encode() + block + b"\r\n" if mode == "huge-chunked" else block
+        for _ in range(size // len(block) + 1):
+            sock.sendall(frame)
+        if mode == "huge-chunked":
+            sock.sendall(b"0\r\n\r\n")
+        _close_gracefully(sock)
+    except OSError:
+        return
+
+
+def _close_gracefully(sock: socket.socket) -> None:
+    """End the answer and read what the client still sends (its request body), so that closing sends no
+    reset that would discard the answer in flight."""
+    sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(5)
+    while sock.recv(65536):
+        pass
+
+
 class _Stub(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -75,6 +106,7 @@ class _Stub(socketserver.ThreadingTCPServer):
 def stub() -> Iterator[_Stub]:
     server = _Stub(("127.0.0.1", 0), _Handler)
     server.stop = threading.Event()  # type: ignore[attr-defined]
+    server.size = DEFAULT_MAX_RESPONSE_BYTES * 2  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -83,10 +115,10 @@ def stub() -> Iterator[_Stub]:
     server.server_close()
 
 
-def _api(stub: _Stub, mode: str) -> Api:
+def _api(stub: _Stub, mode: str, timeout: float = TIMEOUT, **ixit: object) -> Api:
     stub.mode = mode  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{stub.server_address[1]}/interflex/api/v1"
-    return Api(Context(default_ixit().with_target(url), timeout=TIMEOUT))
+    return Api(Context(dataclasses.replace(default_ixit().with_target(url), **ixit), timeout=timeout))
 
 
 @pytest.mark.parametrize("mode", ["hang", "drip"])
@@ -108,13 +140,43 @@ def test_dropped_connection_is_a_fail_with_evidence(stub: _Stub) -> None:
     assert api.records()[0]["status"] is None and "connection" in api.records()[0]["error"]
 
 
-def test_huge_body_is_cut_and_fails(stub: _Stub) -> None:
-    api = _api(stub, "huge")
-    with pytest.raises(Failure, match="exceeds 8 MiB"):
+@pytest.mark.parametrize("mode", ["huge", "huge-chunked", "huge-close", "huge-gzip", "huge-liar"])
+def test_body_larger_than_the_limit_is_cut_and_fails(stub: _Stub, mode: str) -> None:
+    api = _api(stub, mode, timeout=10)
+    with pytest.raises(Failure, match=f"response body larger than {DEFAULT_MAX_RESPONSE_BYTES} bytes"):
         api.login("dso")
-    record = api.records()[0]
-    assert record["status"] == 200
+    exchange, record = api.exchanges[0], api.records()[0]
+    assert record["status"] == 200 and exchange.truncated
+    assert len(exchange.body) <= EVIDENCE_CAP  # only the evidence stays in memory
     assert len(record["response_body"]) < EVIDENCE_CAP + 100 and record["response_body"].endswith("[... cut]")
+
+
+def test_announced_size_ends_the_exchange_early(stub: _Stub) -> None:
+    """Content-Length above the limit: only the evidence is read, not the 16 MiB."""
+    api = _api(stub, "huge", timeout=10)
+    with pytest.raises(Failure, match=r"Content-Length 16777216"):
+        api.login("dso")
+    assert api.exchanges[0].size <= EVIDENCE_CAP + 64 * 1024
+
+
+def test_max_response_bytes_of_the_ixit_raises_the_limit(stub: _Stub) -> None:
+    stub.size = 3 * 1024 * 1024  # type: ignore[attr-defined]
+    with pytest.raises(Failure, match="larger than 2097152 bytes"):
+        _api(stub, "huge-chunked", timeout=10, max_response_bytes=2 * 1024 * 1024).login("dso")
+    api = _api(stub, "huge-chunked", timeout=10, max_response_bytes=4 * 1024 * 1024)
+    assert api.login("dso", check=False).size > 3 * 1024 * 1024
+
+
+def test_compacted_bodies_keep_their_evidence_and_cannot_be_judged_again(stub: _Stub) -> None:
+    stub.size = 1024 * 1024  # type: ignore[attr-defined]
+    api = _api(stub, "huge-chunked", timeout=10)
+    exchange = api.login("dso", check=False)
+    before = api.records()
+    api.cleanup()
+    assert len(exchange.body) == EVIDENCE_CAP and exchange.size > 1024 * 1024
+    assert api.records() == before  # the evidence is the same
+    with pytest.raises(Inconclusive, match="dropped from memory"):
+        exchange.json()
 
 
 @pytest.mark.parametrize(

@@ -181,3 +181,36 @@ def test_bundle_is_a_fresh_copy_each_time() -> None:
     first = bundled_openapi()
     first["paths"].clear()
     assert operations(bundled_openapi()).keys() == operations(DOC).keys()
+
+
+def test_every_parameter_and_request_body_has_a_valid_example() -> None:
+    """Examples use the IXIT demo entities and are valid objects (schema and PL-1…PL-3)."""
+    for name, parameter in DOC["components"]["parameters"].items():
+        assert "example" in parameter, name
+    for op_id, (_, _, operation) in operations(DOC).items():
+        if "requestBody" not in operation:
+            continue
+        (media_type, content), *_ = operation["requestBody"]["content"].items()
+        found = [e["value"] for e in content.get("examples", {}).values()] or [content.get("example")]
+        assert all(found), op_id
+        kind = OPERATIONS_BY_ID[op_id].kind
+        for example in found:
+            if media_type == "application/json":
+                assert not [f for f in validate(example, kind) if f.severity == "error"], (op_id, example)
+
+
+def test_links_name_operations_and_parameters_that_exist() -> None:
+    ops = operations(DOC)
+    links = [
+        (op_id, link)
+        for op_id, (_, _, operation) in ops.items()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert {op_id for op_id, _ in links} >= {"A1", "R1", "R2", "O1", "O2", "V1", "V2", "K1", "K2", "N1", "N2"}
+    for source, link in links:
+        target = OPERATIONS_BY_ID[link["operationId"]]
+        assert set(link.get("parameters", {})) <= set(target.path_params), (source, link)
+    for kind in "ROVKN":
+        targets = {link["operationId"] for source, link in links if source in (f"{kind}1", f"{kind}2")}
+        assert {f"{kind}3", f"{kind}4"} <= targets, kind

@@ -76,6 +76,12 @@ def test_path_query_and_end_to_end_headers_pass_byte_for_byte(proxy: ValidatingP
     ]
 
 
+def test_a_utf8_header_value_passes_byte_for_byte(proxy: ValidatingProxy) -> None:
+    head, body = raw_exchange(proxy.port, b"GET /x HTTP/1.1\r\nHost: p\r\nX-Name: Caf\xc3\xa9 \xe2\x82\xac\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert ["x-name", b"Caf\xc3\xa9 \xe2\x82\xac".decode("latin-1")] in json.loads(body)["headers"]
+
+
 def test_response_status_headers_and_body_pass_unchanged(proxy: ValidatingProxy, echo: EchoUpstream) -> None:
     direct = requests.post(echo.origin + "/x", data=b"\x00\xffbody", timeout=TIMEOUT)
     through = requests.post(proxy.url + "/x", data=b"\x00\xffbody", timeout=TIMEOUT)

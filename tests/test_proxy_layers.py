@@ -1,5 +1,5 @@
 """The web stack stays in `interflex.proxy` (docs/ARCHITECTURE.md): the rest of the core library, the
-monitor above all, imports neither starlette, uvicorn nor httpx."""
+monitor above all, imports neither starlette, uvicorn, httpx nor aiohttp."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB = {"starlette", "uvicorn", "httpx", "httpcore", "anyio", "h11"}
+WEB = {"starlette", "uvicorn", "httpx", "httpcore", "anyio", "h11", "aiohttp", "yarl", "multidict"}
 
 
 def imported(path: Path) -> set[str]:
@@ -25,4 +25,5 @@ def test_only_the_proxy_imports_the_web_stack() -> None:
     core = [p for p in (ROOT / "interflex").rglob("*.py") if "proxy" not in p.relative_to(ROOT / "interflex").parts]
     assert core and any(p.parts[-2] == "monitor" for p in core)
     assert [f"{p.relative_to(ROOT)}: {sorted(imported(p) & WEB)}" for p in core if imported(p) & WEB] == []
-    assert {"starlette", "uvicorn", "httpx"} <= set().union(*map(imported, (ROOT / "interflex" / "proxy").glob("*.py")))
+    proxy = set().union(*map(imported, (ROOT / "interflex" / "proxy").glob("*.py")))
+    assert {"starlette", "uvicorn", "aiohttp"} <= proxy

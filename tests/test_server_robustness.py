@@ -16,7 +16,7 @@ import pytest
 import requests
 import schemathesis
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from interflex.profile import ID_FIELDS, OPERATIONS, Operation
+from interflex.profile import ID_FIELDS, OPERATIONS, RESERVED_WORDS, Operation
 from interflex.samples import sample
 from interflex.validation import bundled_openapi
 from reference_server import ReferenceServer
@@ -363,6 +363,9 @@ schema = schemathesis.openapi.from_dict(yaml.safe_load(openapi_text()))
 @schema.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_schemathesis_finds_no_server_error(case, api):
+    # P-07: a literal word (`activationId`, ...) in a parameter makes the path the id getter's (V1 wins
+    # over V3): schemathesis would judge V1's answer against V3's schema, so such cases are not this test's.
+    assume(not RESERVED_WORDS & set((case.path_parameters or {}).values()))
     case.call_and_validate(
         base_url=api.base_url,
         session=api.session,

@@ -6,8 +6,8 @@
     >>> proxy.findings               # MonitorFinding values, in the order found
     >>> proxy.summary                # exchanges, errors, warnings per rule and side
 
-`interflex-proxy` (`interflex.proxy.cli`) is the command line. starlette, uvicorn and httpx are
-used here only: `interflex.monitor` judges without knowing where exchanges come from.
+`interflex-proxy` (`interflex.proxy.cli`) is the command line. uvicorn and aiohttp (the upstream
+client) are used here only: `interflex.monitor` judges without knowing where exchanges come from.
 """
 
 from interflex.proxy._judge import Summary

@@ -7,9 +7,11 @@ each finding on. An exception while judging is logged and the next exchange is j
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +24,9 @@ log = logging.getLogger("interflex.proxy")
 
 FindingSink = Callable[[MonitorFinding], None]
 _STOP = object()
+# The judging thread sleeps this long after the first exchange of a batch: under load it wakes up
+# (and takes the interpreter lock from the event loop) once per batch, not once per exchange.
+_BATCH_WINDOW = 0.005
 
 
 @dataclass
@@ -90,17 +95,31 @@ class LiveJudge:
         return self.summary
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not _STOP:
-            assert isinstance(item, Capture)
-            self._waiting[item.index] = item
-            while self._next in self._waiting:
-                self._judge(self._waiting.pop(self._next))
-                self._next += 1
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            time.sleep(_BATCH_WINDOW)  # wake up once per batch of exchanges, not once per exchange
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._queue.get_nowait())
+            for item in batch:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    assert isinstance(item, Capture)
+                    self._take(item)
         for index in sorted(self._waiting):  # only after a lost request: judge the rest in order
             self._judge(self._waiting.pop(index))
         self._emit_all(self._guarded("the end of the capture", self.monitor.finish) or [])
         if self._har is not None:
             self._har.close()
+
+    def _take(self, capture: Capture) -> None:
+        """Judge `capture` and every waiting one after it, once all before it are judged."""
+        self._waiting[capture.index] = capture
+        while self._next in self._waiting:
+            self._judge(self._waiting.pop(self._next))
+            self._next += 1
 
     def _judge(self, capture: Capture) -> None:
         summary = self.summary

@@ -1,31 +1,18 @@
-"""The upstream: where the proxy forwards to, and the httpx transport that does it."""
+"""The upstream: where the proxy forwards to, and the connection pool (aiohttp, D-68) that does it."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import ssl
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from interflex.errors import ConfigError
 from interflex.profile import API_PREFIX
 
-
-def _remember_missing_sniffio() -> None:
-    """httpcore asks `import sniffio` on every request which async library runs it; when sniffio is
-    not installed (anyio 4 no longer needs it) each failed import searches `sys.path` again, about
-    2 ms of CPU per proxied request. A None entry in `sys.modules` makes the import fail at once,
-    and httpcore then assumes asyncio, which is what the proxy runs on."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-_remember_missing_sniffio()
 _API_BASE = re.compile(re.escape(API_PREFIX) + r"/[^/]+/?$")
 DEFAULT_API_BASE = f"{API_PREFIX}/v1"
 
@@ -42,17 +29,17 @@ class Upstream:
     origin: str  # "https://host:8443"
     prefix: bytes  # b"/gateway" or b""
     api_base: str  # "/interflex/api/v1": where clients of the proxy find the API
-    timeout: dict[str, float]  # httpx's per-request timeout extension
-
-    @cached_property
-    def url(self) -> httpx.URL:
-        """The origin as an httpx URL (the request target is passed separately, unparsed)."""
-        return httpx.URL(self.origin)
+    timeout: dict[str, float]  # seconds: "connect", and "read" (each read of the response)
 
     @cached_property
     def host_header(self) -> bytes:
         """The `Host` the upstream receives."""
-        return self.url.netloc
+        return urlsplit(self.origin).netloc.encode("idna")
+
+    @cached_property
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts: connecting, and each read of the response."""
+        return aiohttp.ClientTimeout(total=None, connect=self.timeout["connect"], sock_read=self.timeout["read"])
 
     def target(self, raw_path: bytes, query: bytes) -> bytes:
         """The request target sent upstream: prefix, path and query exactly as the client sent them."""
@@ -78,7 +65,7 @@ def parse_upstream(url: str, timeout: float = 30.0) -> Upstream:
     found = _API_BASE.search(path)
     api_base = found.group(0).rstrip("/") if found else DEFAULT_API_BASE
     prefix = path[: found.start()] if found else path
-    timeouts = dict.fromkeys(("connect", "read", "write", "pool"), timeout)
+    timeouts = dict.fromkeys(("connect", "read"), timeout)
     return Upstream(origin, prefix.encode(), api_base, timeouts)
 
 
@@ -94,15 +81,18 @@ def tls_verify(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext | bool:
         raise ConfigError(f"--ca-bundle {ca_bundle}: cannot load ({getattr(exc, 'strerror', None) or exc})") from None
 
 
-def make_transport(verify: ssl.SSLContext | bool) -> httpx.AsyncHTTPTransport:
-    """The upstream connection pool: httpx's transport, the layer an `httpx.AsyncClient` sends through.
+def make_session(verify: ssl.SSLContext | bool) -> aiohttp.ClientSession:
+    """The upstream client: an aiohttp session used as a bare connection pool (D-66, D-68).
 
-    The client's own layers (cookies, authentication, redirects, event hooks, a log line per
-    request) are left out: a proxy must not apply them, and they cost more CPU than the rest of
-    the forwarding. Environment proxies are ignored; connections are kept alive.
+    Nothing of a client's own is applied: no cookie jar, no redirects, no decompression, no
+    default `User-Agent`, `Accept`, `Accept-Encoding` or `Content-Type`, no environment proxies.
+    Connections are kept alive; `verify` as for `ssl` in aiohttp (True: system CAs).
     """
-    return httpx.AsyncHTTPTransport(
-        verify=verify,
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ssl=verify, keepalive_timeout=5.0),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        auto_decompress=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=5.0),
+        requote_redirect_url=False,
     )

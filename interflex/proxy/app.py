@@ -12,13 +12,10 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
 
-import httpx
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.types import Receive, Scope, Send
+import aiohttp
+from starlette.types import ASGIApp, Receive, Scope, Send
+from yarl import URL
 
 from interflex.proxy._capture import BodyCapture, Capture, log_path
 from interflex.proxy._headers import end_to_end
@@ -46,7 +43,7 @@ class Forwarder:
         self.upstream = upstream
         self.submit = submit
         self.max_body = max_body
-        self.transport: httpx.AsyncHTTPTransport | None = None
+        self.session: aiohttp.ClientSession | None = None
         self.count = 0  # exchanges begun; also the index of the next one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,55 +61,55 @@ class Forwarder:
             http_version=scope.get("http_version", "1.1"),
         )
         try:
-            await self._forward(scope, receive, send, target, headers, capture)
+            await self._forward(scope, receive, send, target, capture)
         finally:
             capture.finished = time.time()
             if capture.status is None and capture.error is None:  # cancelled: the proxy is stopping
                 capture.error = "no answer: the exchange was cut short"
             self.submit(capture)
 
-    async def _forward(
-        self, scope: Scope, receive: Receive, send: Send, target: bytes, headers: list, capture: Capture
-    ) -> None:
-        assert self.transport is not None, "the proxy's lifespan did not start"
-        request = httpx.Request(
-            capture.method,
-            self.upstream.url,
-            headers=headers,
-            content=_request_body(scope, receive, capture.request_body),
-            extensions={"target": target, "timeout": self.upstream.timeout},
-        )
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, target: bytes, capture: Capture) -> None:
+        assert self.session is not None, "the proxy's lifespan did not start"
+        gone: list[bool] = []
         try:
-            response = await self.transport.handle_async_request(request)
-        except ClientGone:
-            capture.error = "the client disconnected before its request was complete"
-            log.info("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
-            return
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream unreachable: {_why(exc)}")
-            return
-        except httpx.TimeoutException as exc:
-            reason = f"upstream did not answer within {self.upstream.timeout['read']:g} s ({type(exc).__name__})"
-            await self._gateway_error(send, capture, 504, "gateway_timeout", reason)
-            return
-        except Exception as exc:  # httpx.HTTPError, or anything else the upstream call raised
-            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream failed: {_why(exc)}")
+            response = await self.session.request(
+                capture.method,
+                URL(self.upstream.origin + target.decode("latin-1"), encoded=True),
+                headers=[(name.decode("latin-1"), _header_text(value)) for name, value in capture.request_headers],
+                data=_request_body(scope, receive, capture.request_body, gone),
+                allow_redirects=False,
+                timeout=self.upstream.client_timeout,
+            )
+        except Exception as exc:
+            await self._no_answer(send, capture, exc, gone)
             return
         try:
             await self._relay(send, response, capture)
         finally:
-            await response.aclose()
+            response.close() if capture.error else response.release()
 
-    async def _relay(self, send: Send, response: httpx.Response, capture: Capture) -> None:
-        capture.status = response.status_code
-        capture.reason = response.reason_phrase
-        capture.response_headers = end_to_end(response.headers.raw)
-        await send({"type": "http.response.start", "status": response.status_code, "headers": capture.response_headers})
+    async def _no_answer(self, send: Send, capture: Capture, exc: Exception, gone: list[bool]) -> None:
+        if gone:
+            capture.error = "the client disconnected before its request was complete"
+            log.info("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
+        elif isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream unreachable: {_why(exc)}")
+        elif isinstance(exc, TimeoutError):
+            reason = f"upstream did not answer within {self.upstream.timeout['read']:g} s ({type(exc).__name__})"
+            await self._gateway_error(send, capture, 504, "gateway_timeout", reason)
+        else:  # another aiohttp error, or anything else the upstream call raised
+            await self._gateway_error(send, capture, 502, "bad_gateway", f"upstream failed: {_why(exc)}")
+
+    async def _relay(self, send: Send, response: aiohttp.ClientResponse, capture: Capture) -> None:
+        capture.status = response.status
+        capture.reason = response.reason or ""
+        capture.response_headers = end_to_end(response.raw_headers)
+        await send({"type": "http.response.start", "status": response.status, "headers": capture.response_headers})
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 capture.response_body.add(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             capture.error = f"the upstream broke off the response body: {_why(exc)}"
             log.error("#%d %s %s: %s", capture.index, capture.method, log_path(capture.url), capture.error)
             raise ResponseBrokenOff(capture.error) from None
@@ -128,8 +125,9 @@ class Forwarder:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIterator[bytes] | bytes | None:
-    """The request body for httpx: None without one, else a stream that captures on the way."""
+def _request_body(scope: Scope, receive: Receive, body: BodyCapture, gone: list[bool]) -> AsyncIterator[bytes] | None:
+    """The request body for aiohttp: None without one, else a stream that captures on the way
+    (`gone` gets an entry when the client disconnects midway)."""
     names = {name for name, _ in scope["headers"]}
     if b"content-length" not in names and b"transfer-encoding" not in names:
         return None
@@ -138,6 +136,7 @@ def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIte
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
+                gone.append(True)
                 raise ClientGone
             chunk = message.get("body", b"")
             if chunk:
@@ -149,19 +148,48 @@ def _request_body(scope: Scope, receive: Receive, body: BodyCapture) -> AsyncIte
     return chunks()
 
 
+def _header_text(value: bytes) -> str:
+    """A header value for aiohttp, which sends values UTF-8 encoded: UTF-8 (and ASCII) passes byte
+    for byte; other bytes (obsolete Latin-1 text, RFC 9110 section 5.5) go as the UTF-8 of their
+    Latin-1 reading (D-68)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 def _why(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def build_app(forwarder: Forwarder, transport_factory: Callable[[], httpx.AsyncHTTPTransport]) -> Starlette:
-    """The Starlette application: the forwarder at every path, its upstream transport in the lifespan."""
+def build_app(forwarder: Forwarder, session_factory: Callable[[], aiohttp.ClientSession]) -> ASGIApp:
+    """The ASGI application: every HTTP request to the forwarder, its upstream session opened and
+    closed in the lifespan.
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        forwarder.transport = transport_factory()
-        try:
-            yield {}
-        finally:
-            await forwarder.transport.aclose()
+    A bare ASGI callable, not a Starlette application: the proxy has one route and no middleware,
+    and Starlette's router and exception layers would only add CPU to every request (D-68).
+    """
 
-    return Starlette(routes=[Mount("/", app=forwarder)], lifespan=lifespan)
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await forwarder(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(forwarder, session_factory, receive, send)
+
+    return app
+
+
+async def _lifespan(
+    forwarder: Forwarder, session_factory: Callable[[], aiohttp.ClientSession], receive: Receive, send: Send
+) -> None:
+    """ASGI lifespan: the upstream session lives from startup to shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            forwarder.session = session_factory()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if forwarder.session is not None:
+                await forwarder.session.close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
