@@ -58,11 +58,12 @@ def _summary(problems: list[Finding]) -> str:
 
 class LastLists:
     """The last list body of each URL that was found fine, parsed: a list read again unchanged
-    (polling) is neither parsed nor validated again. Holds at most `limit` bytes of bodies."""
+    (polling) is neither parsed nor validated again. Holds at most `limit` bytes of bodies (their
+    parsed form takes several times that), none over a sixteenth of it."""
 
     __slots__ = ("bodies", "kept", "limit")
 
-    def __init__(self, limit: int = 16 << 20) -> None:
+    def __init__(self, limit: int = 4 << 20) -> None:
         self.bodies: dict[str, tuple[bytes, list[Any]]] = {}
         self.kept = 0
         self.limit = limit
