@@ -11,6 +11,7 @@ import pytest
 
 from interflex.ixit import load_ixit
 from interflex.monitor import CaptureError, HttpExchange, exchange_from_record, judge, platform_from_ixit, read_capture
+from interflex.monitor._capture import exchange_from_har
 from interflex.monitor.cli import in_start_order, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,3 +216,37 @@ def test_in_start_order_restores_order_within_the_window() -> None:
     exchanges = [HttpExchange(i, "GET", "/x", started=float(i)) for i in range(50)]
     ended_order = sorted(exchanges, key=lambda e: (e.started // 5, -e.started))  # late by up to 4 places
     assert [e.index for e in in_start_order(ended_order, window=5)] == list(range(50))
+
+
+def test_a_har_request_body_cut_by_the_proxy_is_not_judged(tmp_path: Path) -> None:
+    """`request.bodySize` larger than the text kept (interflex-proxy over `--max-body`): no false CL-4."""
+    entries = json.loads((CAPTURES / "negotiation-valid.har").read_text(encoding="utf-8"))["log"]["entries"]
+    login = entries[0]
+    post = next(e for e in entries if e["request"]["method"] == "POST" and "flexibilityRequests" in e["request"]["url"])
+    whole = post["request"]["postData"]["text"].encode()
+    post["request"]["postData"]["text"] = whole[:40].decode()
+    post["request"]["bodySize"] = len(whole)
+    path = tmp_path / "cut.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "x"}, "entries": [login, post]}}))
+    cut = list(read_capture(path))[1]
+    assert cut.truncated and cut.request_body == whole[:40]
+    assert [f for f in judge([cut]) if f.rule == "CL-4"] == []
+    post["request"]["bodySize"] = len(whole[:40])  # the same text, declared whole: judged
+    path.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "x"}, "entries": [post]}}))
+    assert {f.rule for f in judge(read_capture(path))} == {"CL-4", "ST-1"}  # judged: broken, and accepted
+
+
+def test_a_base64_request_body_is_decoded() -> None:
+    entry = {
+        "startedDateTime": "2026-12-01T09:00:00Z",
+        "time": 1,
+        "request": {
+            "method": "POST",
+            "url": "/interflex/api/v1/x",
+            "bodySize": 3,
+            "postData": {"mimeType": "application/octet-stream", "text": "/wAB", "encoding": "base64"},
+        },
+        "response": {"status": 404},
+    }
+    exchange = exchange_from_har(entry, 0)
+    assert (exchange.request_body, exchange.truncated) == (b"\xff\x00\x01", False)

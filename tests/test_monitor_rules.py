@@ -476,12 +476,33 @@ def test_refresh_chain_keeps_the_user() -> None:
     ]
 
 
-def test_expired_token_cl2_and_au4() -> None:
+def test_expired_token_is_a_cl2_warning_and_au4_when_accepted() -> None:
     traffic = Traffic()
     traffic.login("dso1", expires_in=5)
     traffic.clock += 10
     traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[], user="dso1")
-    assert rules(traffic.judge()) == {("CL-2", "client"), ("AU-4", "server")}
+    found = traffic.judge()
+    assert rules(found) == {("AU-4", "server")}
+    assert rules(found, "warning") == {("CL-2", "client")}  # D-105: the client may rely on the 401
+
+
+def test_expired_token_answered_401_then_refreshed_is_no_error() -> None:
+    """CL-2's 401 branch: a client that refreshes only after the 401 conforms (D-105)."""
+    traffic = Traffic(Platform(participants=USERS))  # no date-filter: reading R3 twice is no CL-7 warning
+    traffic.login("dso1", expires_in=5)
+    traffic.clock += 10
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 401, user="dso1")
+    form = urlencode(
+        {"grant_type": "refresh_token", "refresh_token": "refresh-dso1", "client_id": "c", "client_secret": "s"}
+    )
+    answer = {"access_token": "token-new", "token_type": "bearer", "expires_in": 60, "refresh_token": "refresh-2"}
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    traffic.add("POST", "/authentication/refresh", 200, raw=form.encode(), answer=answer, headers=headers)
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[], headers={"authorization": "Bearer token-new"})
+    found = traffic.judge()
+    assert rules(found) == set()
+    assert [(f.exchange, f.rule, f.side) for f in found] == [(1, "CL-2", "client")]
+    assert "may rely on the 401" in found[0].message
 
 
 def test_cl2_repeating_after_401_without_a_new_token() -> None:
@@ -516,6 +537,20 @@ def test_cl5_id_handed_to_another_user() -> None:
     traffic.add("GET", "/aggregators/agg1/flexibilityOffers/offerId", 200, answer={"offer_id": "o-1"}, user="agg1")
     traffic.add("POST", "/aggregators/agg2/flexibilityOffers", 201, body=offer("o-1", "agg2"), user="agg2")
     assert rules(traffic.judge()) == {("CL-5", "client")}
+
+
+def test_cl5_not_blamed_for_an_id_the_server_handed_to_several_users() -> None:
+    """A server breaking ID-1 (fault `stale-ids`) hands one id to two users: posting it is the server's fault (D-56)."""
+    traffic = logged_in("agg1", "agg2")
+    getter = "/aggregators/{}/flexibilityOffers/offerId"
+    traffic.add("GET", getter.format("agg1"), 200, answer={"offer_id": "o-1"}, user="agg1")
+    traffic.add("GET", getter.format("agg2"), 200, answer={"offer_id": "o-1"}, user="agg2")
+    traffic.add("POST", "/aggregators/agg2/flexibilityOffers", 201, body=offer("o-1", "agg2", "r-0"), user="agg2")
+    traffic.add("GET", getter.format("agg1"), 200, answer={"offer_id": "o-2"}, user="agg1")
+    traffic.add("GET", getter.format("agg1"), 200, answer={"offer_id": "o-2"}, user="agg1")
+    traffic.add("POST", "/aggregators/agg2/flexibilityOffers", 201, body=offer("o-2", "agg2", "r-1"), user="agg2")
+    found = [(f.exchange, f.rule, f.side) for f in traffic.judge()]
+    assert found == [(3, "ID-1", "server"), (6, "ID-1", "server"), (7, "CL-5", "client")]
 
 
 @pytest.mark.parametrize(("complete", "severity"), [(True, "error"), (False, "warning")])
@@ -701,3 +736,27 @@ def test_any_traffic_is_judged_without_an_exception(calls: list[tuple[Any, ...]]
         )
     for finding in traffic.judge():
         assert finding.severity in ("error", "warning") and finding.side in ("server", "client")
+
+
+def test_a_list_answered_again_with_the_same_bytes_is_still_judged_against_the_objects() -> None:
+    """An unchanged list body skips parsing and validation, never the rules across exchanges (ST-9)."""
+    traffic = logged_in("dso1")
+    traffic.add("POST", "/dsos/dso1/flexibilityRequests", 201, body=request(), user="dso1")
+    for _ in range(2):
+        traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request()], user="dso1")
+    traffic.add("DELETE", "/dsos/dso1/flexibilityRequests/r-1", 204, user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request()], user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request(flexible_power="40")], user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[request(flexible_power="40")], user="dso1")
+    found = [(f.exchange, f.rule) for f in traffic.judge() if f.severity == "error"]
+    assert found == [(5, "ST-9"), (6, "ST-10"), (6, "ST-9"), (7, "ST-10"), (7, "ST-9")]
+
+
+def test_new_exchange_equals_the_dataclass() -> None:
+    from interflex.monitor._model import new_exchange
+
+    values = (3, "GET", "/x", {"a": "b"}, b"q", 200, {}, b"r", 1.0, 2.0, None, "dso1", True)
+    made = new_exchange(*values)
+    assert made == HttpExchange(*values) and made.caller == "dso1"
+    with pytest.raises(AttributeError):
+        made.url = "/y"  # type: ignore[misc]

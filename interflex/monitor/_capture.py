@@ -20,27 +20,32 @@ from typing import Any
 
 from interflex.errors import ToolError
 from interflex.monitor._har_stream import HarStreamError, har_entries
-from interflex.monitor._model import HttpExchange
+from interflex.monitor._model import HttpExchange, new_exchange
 
 
 class CaptureError(ToolError):
     """A capture that cannot be read: one line naming the file and the entry or line."""
 
 
+def _header(headers: dict[str, str], name: object, text: object) -> None:
+    if not isinstance(name, str) or name[:1] == ":":  # HTTP/2 pseudo-headers in browser HARs
+        return
+    key = name.lower()
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    headers[key] = f"{headers[key]}, {text}" if key in headers else text
+
+
 def _headers(value: object) -> dict[str, str]:
     """Headers as a dict with lower-case names, from a HAR list or a record's mapping."""
-    if isinstance(value, list):
-        pairs = [(h.get("name"), h.get("value")) for h in value if isinstance(h, dict)]
-    elif isinstance(value, Mapping):
-        pairs = list(value.items())
-    else:
-        return {}
     headers: dict[str, str] = {}
-    for name, text in pairs:
-        if not isinstance(name, str) or name.startswith(":"):  # HTTP/2 pseudo-headers in browser HARs
-            continue
-        key, text = name.lower(), text if isinstance(text, str) else "" if text is None else str(text)
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                _header(headers, item.get("name"), item.get("value"))
+    elif isinstance(value, Mapping):
+        for name, text in value.items():
+            _header(headers, name, text)
     return headers
 
 
@@ -67,20 +72,20 @@ def exchange_from_record(record: dict[str, Any], index: int) -> HttpExchange:
     elapsed = max(_number(record.get("elapsed_ms")), 0.0) / 1000.0
     caller = record.get("caller")
     error = record.get("error")
-    return HttpExchange(
-        index=index,
-        method=method.upper(),
-        url=url,
-        request_headers=_headers(record.get("request_headers")),
-        request_body=_body(record.get("request_body")),
-        status=status if isinstance(status, int) and not isinstance(status, bool) and status > 0 else None,
-        response_headers=_headers(record.get("response_headers")),
-        response_body=_body(record.get("response_body")),
-        started=started,
-        finished=started + elapsed,
-        error=error if isinstance(error, str) else None,
-        caller=caller if isinstance(caller, str) and caller else None,
-        truncated=record.get("truncated") is True,
+    return new_exchange(
+        index,
+        method.upper(),
+        url,
+        _headers(record.get("request_headers")),
+        _body(record.get("request_body")),
+        status if isinstance(status, int) and not isinstance(status, bool) and status > 0 else None,
+        _headers(record.get("response_headers")),
+        _body(record.get("response_body")),
+        started,
+        started + elapsed,
+        error if isinstance(error, str) else None,
+        caller if isinstance(caller, str) and caller else None,
+        record.get("truncated") is True,
     )
 
 
@@ -93,21 +98,36 @@ def _har_time(value: object) -> float | None:
         return None
 
 
+def _har_text(part: dict[str, Any]) -> bytes:
+    """The bytes of a HAR `content` or `postData` text (base64 when `encoding` says so)."""
+    text = part["text"]
+    if part.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return _body(text)
+
+
 def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
     """The response body and whether it was cut (a HAR `content.size` larger than the text)."""
     content = response.get("content")
     if not isinstance(content, dict) or not isinstance(content.get("text"), str):
         return b"", False
-    text = content["text"]
-    if content.get("encoding") == "base64":
-        try:
-            body = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            body = _body(text)
-    else:
-        body = _body(text)
+    body = _har_text(content)
     size = content.get("size")
     return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
+
+
+def _har_post(request: dict[str, Any]) -> tuple[bytes, bool]:
+    """The request body and whether it was cut: a `request.bodySize` larger than the text kept
+    (`interflex-proxy` keeps the beginning of a body over `--max-body` and writes its whole size)."""
+    post = request.get("postData")
+    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+        return b"", False
+    body = _har_text(post)
+    size = request.get("bodySize")
+    return body, isinstance(size, int) and not isinstance(size, bool) and size > len(body)
 
 
 def exchange_from_har(entry: object, index: int) -> HttpExchange:
@@ -120,24 +140,25 @@ def exchange_from_har(entry: object, index: int) -> HttpExchange:
         raise ValueError("a HAR request needs method and url")
     started = _har_time(entry.get("startedDateTime"))
     started = float(index) if started is None else started
-    post = request.get("postData")
     status = response.get("status")
+    request_body, request_cut = _har_post(request)
     body, cut = _har_content(response)
     error = response.get("_error") if isinstance(response.get("_error"), str) else None
     valid_status = isinstance(status, int) and not isinstance(status, bool) and status > 0
-    return HttpExchange(
-        index=index,
-        method=method.upper(),
-        url=url,
-        request_headers=_headers(request.get("headers")),
-        request_body=_body(post.get("text")) if isinstance(post, dict) else b"",
-        status=status if valid_status else None,
-        response_headers=_headers(response.get("headers")),
-        response_body=body,
-        started=started,
-        finished=started + max(_number(entry.get("time")), 0.0) / 1000.0,
-        error=error or (None if valid_status else "no response"),
-        truncated=cut,
+    return new_exchange(
+        index,
+        method.upper(),
+        url,
+        _headers(request.get("headers")),
+        request_body,
+        status if valid_status else None,
+        _headers(response.get("headers")),
+        body,
+        started,
+        started + max(_number(entry.get("time")), 0.0) / 1000.0,
+        error or (None if valid_status else "no response"),
+        None,
+        cut or request_cut,
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 _CHUNK = 1 << 20
+_AHEAD = 1 << 16  # bytes kept ahead of the next value where the file has them
 _WHITESPACE = " \t\n\r"
 
 
@@ -65,6 +66,8 @@ class _Reader:
     def value(self) -> Any:
         """The next JSON value; reads on while the buffer holds only part of it."""
         self.peek()
+        if len(self.buf) - self.pos < _AHEAD:
+            self._more()  # most values then lie wholly in the buffer: a failed parse is rare
         size = _CHUNK
         while True:
             try:

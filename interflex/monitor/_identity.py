@@ -101,7 +101,8 @@ class Identities:
             return []
         index, op_id = view.exchange.index, view.op.id if view.op else None
         late = view.exchange.started - known.expires
-        findings = [MonitorFinding(ERROR, "CL-2", CLIENT, index, f"sent a token {late:.0f} s after it expired", op_id)]
+        message = f"sent a token {late:.0f} s after its expires_in passed (the client may rely on the 401)"
+        findings = [MonitorFinding(WARNING, "CL-2", CLIENT, index, message, op_id)]  # D-105
         if view.ok:
             message = f"accepted ({view.status}) a token {late:.0f} s after it expired; not 401"
             findings.append(MonitorFinding(ERROR, "AU-4", SERVER, index, message, op_id))

@@ -9,7 +9,7 @@ from interflex.monitor._client import ClientRules, client_of
 from interflex.monitor._identity import Identities
 from interflex.monitor._model import HttpExchange, MonitorFinding, Platform
 from interflex.monitor._objects import ObjectRules, record
-from interflex.monitor._single import single_findings
+from interflex.monitor._single import LastLists, single_findings
 from interflex.monitor._store import Store
 from interflex.monitor._view import View, view_of
 
@@ -38,37 +38,59 @@ class Monitor:
         self.objects = ObjectRules(self.store, platform)
         self.clients = ClientRules(platform)
         self._pending: list[tuple[float, int, View, str | None, str | None]] = []  # by end: judged once passed
+        self._lists = LastLists()
         self._now = float("-inf")
         self._fed = 0
 
     def feed(self, exchange: HttpExchange) -> list[MonitorFinding]:
         """Judge one exchange; returns the findings known now (some are about earlier exchanges)."""
-        self._now = max(self._now, exchange.started)
-        findings = self._due(self._now)
+        if exchange.started > self._now:
+            self._now = exchange.started
+        pending = self._pending
+        findings = self._due(self._now) if pending and pending[0][0] < self._now else []
         view = view_of(exchange)
-        findings += single_findings(view, self.platform)
-        if view.op is not None:
+        if view.in_api:
+            found = single_findings(view, self.platform, self._lists)
+            if found:
+                findings += found
+        op = view.op
+        if op is not None:
             caller = self.identities.caller(view)
-            findings += self.identities.feed(view, caller)
+            found = self.identities.feed(view, caller)
             client = client_of(view, caller)
-            findings += self.clients.feed(view, client)
-            findings += self.objects.hand_out(view, caller)
-            findings += self.objects.posted_by_other(view, caller)
-            record(self.store, view)
-            if view.op.kind is not None:  # A1/A2 leave nothing to judge later
-                heapq.heappush(self._pending, (exchange.finished, self._fed, view, caller, client))
+            found += self.clients.feed(view, client)
+            action = op.action
+            if action == "new_id":
+                found += self.objects.hand_out(view, caller)
+            elif action == "post":
+                found += self.objects.posted_by_other(view, caller)
+                record(self.store, view)
+            elif action == "delete":
+                record(self.store, view)
+            if found:
+                findings += found
+            if op.kind is not None:  # A1/A2 leave nothing to judge later
+                heapq.heappush(pending, (exchange.finished, self._fed, view, caller, client))
         self._fed += 1
         if self._fed % _PRUNE_EVERY == 0:
-            horizon = min([self._now, *(item[2].exchange.started for item in self._pending)])
+            horizon = min([self._now, *(item[2].exchange.started for item in pending)])
             self.store.prune(horizon)
         return findings
 
     def _due(self, now: float) -> list[MonitorFinding]:
         findings: list[MonitorFinding] = []
-        while self._pending and self._pending[0][0] < now:
-            _, _, view, caller, client = heapq.heappop(self._pending)
-            findings += self.objects.judge(view, self.identities.participant(caller))
-            self.clients.settle(view, client)
+        pending, judge, settle, participant = (
+            self._pending,
+            self.objects.judge,
+            self.clients.settle,
+            self.identities.participant,
+        )
+        while pending and pending[0][0] < now:
+            _, _, view, caller, client = heapq.heappop(pending)
+            found = judge(view, participant(caller))
+            if found:
+                findings += found
+            settle(view, client)
         return findings
 
     def finish(self) -> list[MonitorFinding]:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from interflex.monitor._model import CLIENT, ERROR, SERVER, WARNING, MonitorFinding, Participant, Platform
 from interflex.monitor._store import ABSENT, UNKNOWN, Event, Store, Stored, stored
 from interflex.monitor._view import View
-from interflex.profile import ID_FIELDS, Operation
+from interflex.profile import ID_FIELDS, OPERATIONS, Operation
 from interflex.validation import rfc3339_instant
 
 _R, _O, _V = "FlexibilityRequest", "FlexibilityOffer", "FlexibilityActivation"
@@ -37,8 +37,12 @@ def _describe(kind: str, path: Any) -> str:
     return f"{'/dsos/' if kind == _R else '/aggregators/'}{path}"
 
 
+_LAST_PARAM = {op.id: op.path_params[-1] for op in OPERATIONS if op.path_params}  # the object's id in a DELETE
+
+
 def _delete_id(op: Operation, params: dict[str, str]) -> str | None:
-    return params.get(op.path_params[-1]) if op.path_params else None
+    name = _LAST_PARAM.get(op.id)
+    return params.get(name) if name else None
 
 
 def _body_id(kind: str, body: Any) -> str | None:
@@ -71,7 +75,9 @@ class ObjectRules:
     def __init__(self, store: Store, platform: Platform) -> None:
         self.store = store
         self.platform = platform
-        self.handed_out: dict[int, int] = {}  # hash((kind, id)) -> hash(username) or 0 (ID-1, CL-5)
+        # hash((kind, id)) -> hash(username) of who got it, 0 when unknown; a tuple of them when the
+        # server handed it out more than once (ID-1, CL-5)
+        self.handed_out: dict[int, int | tuple[int, ...]] = {}
 
     def _finding(self, view: View, severity: str, rule: str, side: str, message: str) -> MonitorFinding:
         op = view.op
@@ -90,19 +96,27 @@ class ObjectRules:
         if object_id is None:
             return []
         key = hash((op.kind, object_id))
-        if key in self.handed_out:
-            return [self._finding(view, ERROR, "ID-1", SERVER, f"{op.id} returned {object_id!r} again")]
-        self.handed_out[key] = hash(caller) if caller else 0
-        return []
+        recipient = hash(caller) if caller else 0
+        before = self.handed_out.get(key)
+        if before is None:
+            self.handed_out[key] = recipient
+            return []
+        recipients = before if isinstance(before, tuple) else (before,)
+        if recipient not in recipients:  # each user it went to may post it (D-56)
+            self.handed_out[key] = (*recipients, recipient)
+        return [self._finding(view, ERROR, "ID-1", SERVER, f"{op.id} returned {object_id!r} again")]
 
     def posted_by_other(self, view: View, caller: str | None) -> list[MonitorFinding]:
-        """CL-5, at once: a POST of an id that the id getter handed to another user."""
+        """CL-5, at once: a POST of an id that the id getter handed only to other users (D-56)."""
         op = view.op
         if op is None or op.action != "post" or op.kind is None or not caller:
             return []
         object_id = _body_id(op.kind, view.request_json)
-        owner = self.handed_out.get(hash((op.kind, object_id))) if object_id else None
-        if not owner or owner == hash(caller):
+        got = self.handed_out.get(hash((op.kind, object_id))) if object_id else None
+        if got is None:
+            return []
+        recipients = got if isinstance(got, tuple) else (got,)
+        if 0 in recipients or hash(caller) in recipients:
             return []
         message = f"{op.id} posted {object_id!r}, an id the id getter returned to another user"
         return [self._finding(view, ERROR, "CL-5", CLIENT, message)]
@@ -277,7 +291,22 @@ class ObjectRules:
             object_id = item.get(field) if isinstance(item, dict) else None
             if isinstance(object_id, str):
                 listed[object_id] = item
+        exchange = view.exchange
+        objects, started, index = self.store.objects, exchange.started, exchange.index
         for object_id, item in listed.items():
+            history = objects.get((kind, object_id))
+            if history is not None and len(history.events) == 1:  # the common case, decided at once:
+                only = history.events[0]  # posted once, surely before, and listed as posted
+                value = only.value
+                if (
+                    value is not None
+                    and only.certain
+                    and only.finished < started
+                    and only.index != index
+                    and (path is None or value.path == path)
+                    and value.listed_as_posted(item)
+                ):
+                    continue
             problem = self._listed(view, kind, path, object_id, item)
             if problem:
                 findings.append(self._finding(view, ERROR, *problem))
@@ -323,6 +352,8 @@ class ObjectRules:
             candidates = self.store.ids_under(kind, who.entity_id)
         else:
             return []
+        if isinstance(candidates, set) and candidates <= listed.keys():
+            return []  # the common case: everything expected is listed
         missing = []
         for object_id in candidates:
             if object_id in listed:

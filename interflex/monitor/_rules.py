@@ -31,10 +31,10 @@ RULES: dict[str, str] = {
     "PL-7": "an accepted ACK/NACK names an activation to {agg} (declared plausibility)",
     "DF-1": "valid_at filters lists, malformed values get 400 (declared date-filter)",
     "CL-1": "A1/A2 forms, and a bearer token on every resource request",
-    "CL-2": "no expired token, no repeat after 401 without a new token, no used refresh token",
+    "CL-2": "no repeat after 401 without a new token, no used refresh token; an expired token is a warning",
     "CL-3": "only operations of section 2 the caller may call, under its own path; valid_at encoded",
     "CL-4": "POST bodies valid JSON objects of section 4 satisfying PL-1...PL-7",
-    "CL-5": "an id is posted once; ids handed to another user are not posted",
+    "CL-5": "an id is posted once; ids the getter handed only to other users are not posted",
     "CL-6": "repetitions after 5xx/429/no answer keep id and body and wait 1 s; no 4xx repeated unchanged",
     "CL-7": "lists read at most once a second; valid_at used where declared (SHOULD, warning)",
     "CL-8": "activations of feasible offers answering a request, one per offer; one offer per request; "

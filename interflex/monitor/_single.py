@@ -15,6 +15,7 @@ from interflex.profile import ID_FIELDS, Operation
 from interflex.validation import Instant, rfc3339_instant
 from interflex.validation._findings import Finding
 from interflex.validation._har import JSON_TYPE, UNPARSED, request_findings, response_findings
+from interflex.validation._plausibility import PLAUSIBILITY_KINDS, plausibility
 from interflex.validation._schemas import compiled
 
 _FORM = "application/x-www-form-urlencoded"
@@ -55,20 +56,57 @@ def _summary(problems: list[Finding]) -> str:
     return f"{_body_problem(problems[0])} [{problems[0].rule}]{more}"
 
 
-def single_findings(view: View, platform: Platform) -> list[MonitorFinding]:
-    """Every finding that needs only this exchange (empty outside `/interflex/api/<version>`)."""
+class LastLists:
+    """The last list body of each URL that was found fine, parsed: a list read again unchanged
+    (polling) is neither parsed nor validated again. Holds at most `limit` bytes of bodies (their
+    parsed form takes several times that), none over a sixteenth of it."""
+
+    __slots__ = ("bodies", "kept", "limit")
+
+    def __init__(self, limit: int = 4 << 20) -> None:
+        self.bodies: dict[str, tuple[bytes, list[Any]]] = {}
+        self.kept = 0
+        self.limit = limit
+
+    def get(self, url: str, body: bytes) -> list[Any] | None:
+        """The parsed body when `url` last answered these very bytes and they were fine."""
+        last = self.bodies.get(url)
+        return last[1] if last is not None and last[0] == body else None
+
+    def put(self, url: str, body: bytes, parsed: list[Any]) -> None:
+        """Remember a fine list body of `url`."""
+        if len(body) > self.limit >> 4:
+            return
+        last = self.bodies.pop(url, None)
+        if last is not None:
+            self.kept -= len(last[0])
+        if self.kept + len(body) > self.limit:
+            self.bodies.clear()
+            self.kept = 0
+        self.bodies[url] = (body, parsed)
+        self.kept += len(body)
+
+
+def single_findings(view: View, platform: Platform, lists: LastLists | None = None) -> list[MonitorFinding]:
+    """Every finding that needs only this exchange (empty outside `/interflex/api/<version>`).
+
+    `lists` lets a list read again with the same answer skip parsing and validating it."""
     if not view.in_api:
         return []
-    status = view.status
-    findings: list[MonitorFinding] = []
+    status, op = view.status, view.op
+    if op is None:
+        findings = _unknown_operation(view)
+        if status is not None and status >= 500:
+            findings.insert(0, _finding(view, ERROR, "ST-7", SERVER, f"{_where(view)} answered {status}"))
+        return findings
+    # a resource request with a bearer token and no body of its own breaks no request rule
+    plain = view.token is not None and op.action in _PLAIN_ACTIONS
+    findings = [] if plain else _request_rules(view, platform)
     if status is not None and status >= 500:
-        findings.append(_finding(view, ERROR, "ST-7", SERVER, f"{_where(view)} answered {status}"))
-    if view.op is None:
-        return findings + _unknown_operation(view)
-    findings += _request_rules(view, platform)
-    if status is not None and status < 500 and not _not_modified(view):
+        findings.insert(0, _finding(view, ERROR, "ST-7", SERVER, f"{_where(view)} answered {status}"))
+    elif status is not None and not _plainly_fine(view, op, status, lists) and not _not_modified(view):
         findings += _response_rules(view)
-    if view.op.id in ("R3", "O3"):
+    if view.query and op.id in ("R3", "O3"):  # without a query, there is no valid_at to judge
         findings += _date_filter(view, platform)
     return findings
 
@@ -120,6 +158,9 @@ def _unknown_operation(view: View) -> list[MonitorFinding]:
     return findings
 
 
+_PLAIN_ACTIONS = frozenset({"new_id", "list", "delete"})
+
+
 def _request_rules(view: View, platform: Platform) -> list[MonitorFinding]:
     op, exchange = view.op, view.exchange
     assert op is not None
@@ -156,7 +197,13 @@ def _body_errors(view: View) -> list[Finding]:
     assert op is not None
     if view.exchange.truncated:
         return []
-    parsed = UNPARSED if op.request_schema is None else _parsed(view.request_json)
+    kind = op.kind if op.action == "post" else None
+    parsed = UNPARSED if kind is None else _parsed(view.request_json)
+    if kind is not None and type(parsed) is dict and compiled(kind).is_valid(parsed):
+        view.valid_request = True
+        # what `request_findings` would find in a valid object: unknown fields (warnings) and PL-1...PL-3
+        problems = plausibility(kind, parsed) if kind in PLAUSIBILITY_KINDS else []
+        return [Finding(p.severity, "/request/body" + p.path, p.rule, p.message) for p in problems]
     text = _text(view.exchange.request_body) if parsed is UNPARSED else ""  # a parsed body is not read again
     problems = request_findings(op, text, parsed=parsed)
     return [p for p in problems if p.severity == ERROR]
@@ -213,27 +260,60 @@ def _unix_seconds(instant: Instant) -> float:
     return (instant.minute - _UNIX_EPOCH.minute) * 60 + instant.second + fraction
 
 
-def _plainly_fine(op: Operation, method: str, status: int, parsed: Any, empty: bool) -> bool:
+def _empty(body: bytes) -> bool:
+    return not body or body.isspace()
+
+
+def _plainly_fine(view: View, op: Operation, status: int, lists: LastLists | None) -> bool:
     """A fast yes for the common success answers that the shared checks would find nothing in.
 
     Their only findings besides schema errors are unknown fields and plausibility, which the
     monitor does not report for answers; anything else takes the full check.
     """
-    if status not in op.success or method == "HEAD":
+    exchange = view.exchange
+    if status not in op.success or exchange.method == "HEAD" or exchange.truncated:
         return False
-    if op.action in ("post", "delete"):
-        return empty
-    if op.action == "list":
-        if not isinstance(parsed, list) or op.kind is None:
+    action, kind = op.action, op.kind
+    if action == "list":
+        if kind is None:
             return False
-        check = compiled(op.kind).is_valid
-        return all(check(item) for item in parsed)
-    schema = op.response_schema
-    if not isinstance(parsed, dict) or schema is None:
+        body = exchange.response_body
+        if lists is not None:
+            known = lists.get(exchange.url, body)
+            if known is not None:
+                view._response = known  # the same bytes as last time: parsed and fine then
+                return True
+        parsed = view.response_json
+        if type(parsed) is not list:
+            return False
+        check = compiled(kind).is_valid
+        for item in parsed:
+            if not check(item):
+                return False
+        if lists is not None:
+            lists.put(exchange.url, body, parsed)
+        return True
+    if action == "delete" or status == 204:
+        return _empty(exchange.response_body)
+    if action == "post":
+        body = exchange.response_body
+        if _empty(body):
+            return True
+        if view.valid_request and body == exchange.request_body:  # the stored object, answered as posted
+            view._response = view.request_json
+            return True
+        parsed = view.response_json
+        return type(parsed) is dict and (not parsed or compiled(kind or "").is_valid(parsed))
+    parsed = view.response_json
+    schema = _RESPONSE_SCHEMAS.get(action)
+    if type(parsed) is not dict or schema is None:
         return False
-    if op.action == "new_id" and (op.kind is None or ID_FIELDS[op.kind] not in parsed):
+    if action == "new_id" and (kind is None or ID_FIELDS[kind] not in parsed):
         return False
     return compiled(schema).is_valid(parsed)
+
+
+_RESPONSE_SCHEMAS = {"token": "TokenResponse", "refresh": "TokenResponse", "new_id": "IdResponse"}
 
 
 def _response_rules(view: View) -> list[MonitorFinding]:
@@ -244,8 +324,6 @@ def _response_rules(view: View) -> list[MonitorFinding]:
     findings: list[MonitorFinding] = []
     body_problems = []
     parsed = UNPARSED if exchange.truncated else _parsed(view.response_json)
-    if _plainly_fine(op, exchange.method, status, parsed, not exchange.response_body.strip()):
-        return findings
     text = "" if exchange.truncated else _text(exchange.response_body)
     for problem in response_findings(op, exchange.method, status, content_type, text, parsed=parsed):
         if problem.severity != ERROR or problem.rule.startswith("PL-"):

@@ -45,13 +45,17 @@ class Stored:
     path: Any
     raw: dict[str, Any]  # the known fields as posted (for ST-9, PL-5, PL-7, CL-8 and messages)
 
+    def listed_as_posted(self, listed: dict[str, Any]) -> bool:
+        """The common case: every known field listed exactly as posted (same values and types)."""
+        try:
+            return self.raw.items() <= listed.items()
+        except TypeError:  # an unhashable value (a list where a number belongs): `differences` compares
+            return False
+
     def differences(self, listed: dict[str, Any]) -> list[str]:
         """Field-for-field differences of a listed copy (fields only in the list are ignored)."""
-        try:
-            if self.raw.items() <= listed.items():  # the common case: listed exactly as posted
-                return []
-        except TypeError:  # an unhashable value (a list where a number belongs): compare one by one
-            pass
+        if self.listed_as_posted(listed):
+            return []
         found = []
         for name, value in self.raw.items():
             if name not in listed:
@@ -130,11 +134,13 @@ class Store:
             if hash((kind, object_id)) in self.gone:
                 return [ABSENT]
             return [ABSENT if self.complete else UNKNOWN]
-        if len(history.events) == 1:  # the common case: one certain event, surely before
-            only = history.events[0]
-            if only.certain and only.finished < started and only.index != exclude:
-                return [ABSENT if only.value is None else only.value]
         events = [e for e in history.events if e.index != exclude and e.started <= finished]
+        if len(events) <= 1:  # the common cases: no other event, or one certain event surely before
+            if not events:
+                return [ABSENT if self.complete else UNKNOWN] if history.initial else []
+            only = events[0]
+            if only.certain and only.finished < started:
+                return [ABSENT if only.value is None else only.value]
         certain_before = [e for e in events if e.certain and e.finished < started]
         states: list[Stored | str] = []
         if history.initial and not certain_before:
@@ -152,7 +158,17 @@ class Store:
             history = self.objects.get(key)
             if history is None:
                 continue
-            settled = [e for e in history.events if e.certain and e.finished < horizon]
+            events = history.events
+            only = events[0] if len(events) == 1 else None
+            if only is not None and only.started <= only.finished:  # the common case: one event
+                if only.finished >= horizon:
+                    unsettled.add(key)
+                elif only.certain:
+                    history.initial = False
+                    if only.value is None:
+                        self._forget(key, history)
+                continue
+            settled = [e for e in events if e.certain and e.finished < horizon]
             if settled:
                 history.initial = False
                 history.events = [e for e in history.events if not any(f.started > e.finished for f in settled)]

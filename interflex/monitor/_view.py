@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -40,7 +39,6 @@ def _shape(method: str, shape: tuple[str, ...]) -> tuple[Operation, tuple[tuple[
     return op, tuple((i, part[1:-1]) for i, part in enumerate(template) if part.startswith("{"))
 
 
-@lru_cache(maxsize=8192)  # list and id-getter paths repeat; DELETE paths carry new ids
 def _route(method: str, raw_path: str) -> _Route:
     """Route a path relative to the base URL. Paths differ in ids only, so the match is cached per
     shape (literal segments kept, the others `*`); a segment that is not a valid id takes the
@@ -49,13 +47,14 @@ def _route(method: str, raw_path: str) -> _Route:
     if path is None:
         return None, None, (), False
     segments = path.split("/")
-    shape = tuple(part if not part or part in _LITERALS else "*" for part in segments)
-    found = _shape(method, shape)
+    found = _shape(method, tuple([part if not part or part in _LITERALS else "*" for part in segments]))
     if found is not None:
         op, where = found
-        params = tuple((name, segments[i]) for i, name in where)
-        if all(is_valid_id(value) for _, value in params):
-            return path, op, params, True
+        params = tuple([(name, segments[i]) for i, name in where])
+        for _, value in params:
+            if not is_valid_id(value):
+                return _route_exact(method, path)
+        return path, op, params, True
     return _route_exact(method, path)
 
 
@@ -68,7 +67,7 @@ _DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 def parse_body(body: bytes) -> Any:
     """The JSON value of a body; `NOT_JSON` when it is not JSON (NaN included), None when it is empty."""
-    if not body.strip():
+    if not body or body.isspace():
         return None
     try:
         return _DECODER.decode(body.decode("utf-8"))
@@ -76,47 +75,78 @@ def parse_body(body: bytes) -> Any:
         return NOT_JSON
 
 
-@dataclass(slots=True)
+_UNSET: Any = object()
+_NO_PARAMS: dict[str, str] = {}  # shared, never modified
+_Where = tuple[bool, str | None, Operation | None, dict[str, str], bool, str]
+_WHERE: dict[tuple[str, str], _Where] = {}  # (method, url) -> where it goes; list and getter URLs repeat
+_WHERE_LIMIT = 1 << 14
+
+
 class View:
-    """One exchange as the rules see it. `op` is None outside the 22 operations."""
+    """One exchange as the rules see it. `op` is None outside the 22 operations.
 
-    exchange: HttpExchange
-    in_api: bool = False  # the URL is under /interflex/api/<version>
-    path: str | None = None
-    known_path: bool = False  # the path is one of section 2 (with some method)
-    op: Operation | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    query: str = ""
-    token: str | None = None  # the bearer token ("***" when redacted); None without one
-    _request: Any = None
-    _response: Any = None
-    _parsed: int = 0
+    Bodies are parsed once, when a rule first asks (`request_json`, `response_json`); `params`
+    may be shared between views of the same URL and is never modified.
+    """
 
-    @property
-    def status(self) -> int | None:
-        """The response status (None: no response)."""
-        return self.exchange.status
+    __slots__ = (
+        "_request",
+        "_response",
+        "exchange",
+        "in_api",
+        "known_path",
+        "ok",
+        "op",
+        "params",
+        "path",
+        "query",
+        "status",
+        "token",
+        "valid_request",
+    )
 
-    @property
-    def ok(self) -> bool:
-        """The request succeeded (2xx)."""
-        status = self.exchange.status
-        return status is not None and 200 <= status < 300
+    def __init__(
+        self,
+        exchange: HttpExchange,
+        in_api: bool = False,
+        path: str | None = None,
+        op: Operation | None = None,
+        params: dict[str, str] = _NO_PARAMS,
+        known_path: bool = False,
+        query: str = "",
+        token: str | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.in_api = in_api  # the URL is under /interflex/api/<version>
+        self.path = path
+        self.op = op
+        self.params = params
+        self.known_path = known_path  # the path is one of section 2 (with some method)
+        self.query = query
+        self.token = token  # the bearer token ("***" when redacted); None without one
+        status = exchange.status
+        self.status = status  # None: no response
+        self.ok = status is not None and 200 <= status < 300  # the request succeeded (2xx)
+        self._request: Any = _UNSET
+        self._response: Any = _UNSET
+        self.valid_request = False  # the request body is a valid object of its operation's kind
 
     @property
     def request_json(self) -> Any:
         """The request body as JSON (None: empty, `NOT_JSON`: not JSON)."""
-        if not self._parsed & 1:
-            self._request, self._parsed = parse_body(self.exchange.request_body), self._parsed | 1
-        return self._request
+        value = self._request
+        if value is _UNSET:
+            value = self._request = parse_body(self.exchange.request_body)
+        return value
 
     @property
     def response_json(self) -> Any:
         """The response body as JSON (None: empty, `NOT_JSON`: not JSON or cut)."""
-        if not self._parsed & 2:
-            body = NOT_JSON if self.exchange.truncated else parse_body(self.exchange.response_body)
-            self._response, self._parsed = body, self._parsed | 2
-        return self._response
+        value = self._response
+        if value is _UNSET:
+            exchange = self.exchange
+            value = self._response = NOT_JSON if exchange.truncated else parse_body(exchange.response_body)
+        return value
 
 
 def bearer_token(headers: Any) -> str | None:
@@ -124,23 +154,34 @@ def bearer_token(headers: Any) -> str | None:
     value = headers.get("authorization")
     if not isinstance(value, str):
         return None
+    if value[:7] == "Bearer " and value[7:8] > " " and value[-1] > " " and " " not in value[7:]:
+        return value[7:]  # the common case, exactly `Bearer <token>`
     scheme, _, token = value.strip().partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token and " " not in token else None
 
 
-def view_of(exchange: HttpExchange) -> View:
-    """Read one exchange."""
-    view = View(exchange)
-    before_fragment = exchange.url.partition("#")[0]
-    path, _, query = before_fragment.partition("?")
+def _where(method: str, url: str) -> _Where:
+    """(in the API, path, operation, its parameters, path of section 2, query) of a request line."""
+    path, _, query = url.partition("#")[0].partition("?")
     found = API_BASE.search(path)
     if found is None:
-        return view
-    raw = path[found.end() :]
-    view.in_api = True
-    view.query = query
-    view.path, view.op, params, view.known_path = _route(exchange.method, raw)
-    view.params = dict(params)
-    view.token = bearer_token(exchange.request_headers)
-    return view
+        return False, None, None, _NO_PARAMS, False, ""
+    path, op, params, known_path = _route(method, path[found.end() :])
+    return True, path, op, dict(params) if params else _NO_PARAMS, known_path, query
+
+
+def view_of(exchange: HttpExchange) -> View:
+    """Read one exchange."""
+    key = (exchange.method, exchange.url)
+    where = _WHERE.get(key)
+    if where is None:
+        where = _where(*key)
+        if where[2] is None or where[2].action != "delete":  # a DELETE's URL names a new id each time
+            if len(_WHERE) >= _WHERE_LIMIT:
+                _WHERE.clear()
+            _WHERE[key] = where
+    in_api, path, op, params, known_path, query = where
+    if not in_api:
+        return View(exchange)
+    return View(exchange, True, path, op, params, known_path, query, bearer_token(exchange.request_headers))

@@ -6,11 +6,14 @@ Exit status: 0 no errors, 1 errors, 2 usage error or unreadable input.
 from __future__ import annotations
 
 import argparse
+import bisect
+import gc
 import heapq
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,6 +29,7 @@ PROG = "interflex-monitor"
 EXIT_CLEAN, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
 _FILE_BITS = 32  # exchange index = capture number << 32 | position in that capture
 REORDER_WINDOW = 4096  # exchanges held back to put a capture written in end order into start order
+_GC_YOUNG = 50_000  # allocations between two collections of the youngest generation (Python's default: 700)
 
 _DESCRIPTION = """\
 Judge captured traffic between InterFlex clients and a platform against the wire profile
@@ -79,15 +83,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def in_start_order(exchanges: Iterable[HttpExchange], window: int = REORDER_WINDOW) -> Iterator[HttpExchange]:
-    """The exchanges sorted by `started`, assuming none is more than `window` places late."""
-    held: list[tuple[float, int, HttpExchange]] = []
+    """The exchanges sorted by `started`, assuming none is more than `window` places late.
+
+    The last `window` exchanges are held in start order; one that comes in order (the common
+    case) is appended, a late one inserted at its place.
+    """
+    held: deque[tuple[float, int, HttpExchange]] = deque()
     for exchange in exchanges:
-        if len(held) < window:
-            heapq.heappush(held, (exchange.started, exchange.index, exchange))
+        item = (exchange.started, exchange.index, exchange)
+        if not held or item[:2] >= held[-1][:2]:
+            held.append(item)
         else:
-            yield heapq.heappushpop(held, (exchange.started, exchange.index, exchange))[2]
+            bisect.insort(held, item, key=_start)
+        if len(held) > window:
+            yield held.popleft()[2]
     while held:
-        yield heapq.heappop(held)[2]
+        yield held.popleft()[2]
+
+
+def _start(item: tuple[float, int, HttpExchange]) -> tuple[float, int]:
+    return item[0], item[1]
 
 
 def _merged(paths: Sequence[Path]) -> Iterator[HttpExchange]:
@@ -114,10 +129,25 @@ def _judge(paths: Sequence[Path], platform: Platform, complete: bool, writer: Wr
             summary.add(finding, where)
             writer.write(where)
 
-    for exchange in _merged(paths):
-        summary.exchanges += 1
-        emit(monitor.feed(exchange))
-    emit(monitor.finish())
+    with _few_collections():
+        for exchange in _merged(paths):
+            summary.exchanges += 1
+            emit(monitor.feed(exchange))
+        emit(monitor.finish())
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Judging makes few reference cycles but many short-lived objects: what was loaded before
+    (modules, schemas) is not walked by the collector, and young objects mostly die before a collection."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(_GC_YOUNG, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _error(message: str) -> int:
