@@ -13,8 +13,10 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from ats.catalog import CLIENT_CODES, CODES, bound_tests, catalog, client_catalog
 from ats.requirements import REQUIREMENTS
@@ -146,27 +148,7 @@ def render() -> str:
         "| class | code | gating | test cases |",
         "|---|---|---|---|",
     ]
-    for name, gating in CONFORMANCE_CLASSES.items():
-        count = sum(1 for c in cases.values() if c.conformance_class == name)
-        lines.append(f"| `{name}` | {CODES[name]} | {gating} | {count} |")
-    lines += ["", f"{len(cases)} test cases in total.", ""]
-    for name in CONFORMANCE_CLASSES:
-        members = [c for c in cases.values() if c.conformance_class == name]
-        if not members:
-            continue
-        lines += [f"## Class `{name}`", ""]
-        for case in members:
-            tests = ", ".join(f"`{t}`" for t in bindings.get(case.id, [])) or "**not implemented**"
-            lines += [
-                f"### {case.id}: {_cell(case.title)}",
-                "",
-                f"- **Purpose:** {_cell(case.purpose)}",
-                f"- **References:** {', '.join(case.references)}",
-                f"- **Preconditions:** {_cell(case.preconditions)}",
-                f"- **Pass criteria:** {_cell(case.pass_criteria)}",
-                f"- **Implemented by:** {tests}",
-                "",
-            ]
+    lines += _classes(CONFORMANCE_CLASSES, CODES, cases, bindings, "test cases")
     lines += [
         "## Traceability: requirement -> test cases",
         "",
@@ -200,24 +182,16 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def _client_section() -> list[str]:
-    """The client test cases (`client_cases`) and the fault-client table."""
-    cases = client_catalog()
-    bindings = bound_tests(client=True)
-    lines = [
-        "# Client conformance (PROFILE.md section 11)",
-        "",
-        "The client suite (`interflex-ats --client-ixit FILE`, docs/client-conformance.md) plays the platform and",
-        "the other parties, runs the client under test in scenarios and judges its exchanges (`ats/client/`).",
-        "",
-        "| class | code | gating | test cases |",
-        "|---|---|---|---|",
-    ]
-    for name, gating in CLIENT_CLASSES.items():
+def _classes(
+    classes: Mapping[str, str], codes: Mapping[str, str], cases: Mapping[str, Any], bindings: Mapping, noun: str
+) -> list[str]:
+    """The rows of a class table (its header already written), the count, and every case per class."""
+    lines = []
+    for name, gating in classes.items():
         count = sum(1 for c in cases.values() if c.conformance_class == name)
-        lines.append(f"| `{name}` | {CLIENT_CODES[name]} | {gating} | {count} |")
-    lines += ["", f"{len(cases)} client test cases in total.", ""]
-    for name in CLIENT_CLASSES:
+        lines.append(f"| `{name}` | {codes[name]} | {gating} | {count} |")
+    lines += ["", f"{len(cases)} {noun} in total.", ""]
+    for name in classes:
         members = [c for c in cases.values() if c.conformance_class == name]
         if not members:
             continue
@@ -234,6 +208,23 @@ def _client_section() -> list[str]:
                 f"- **Implemented by:** {tests}",
                 "",
             ]
+    return lines
+
+
+def _client_section() -> list[str]:
+    """The client test cases (`client_cases`) and the fault-client table."""
+    cases = client_catalog()
+    bindings = bound_tests(client=True)
+    lines = [
+        "# Client conformance (PROFILE.md section 11)",
+        "",
+        "The client suite (`interflex-ats --client-ixit FILE`, docs/client-conformance.md) plays the platform and",
+        "the other parties, runs the client under test in scenarios and judges its exchanges (`ats/client/`).",
+        "",
+        "| class | code | gating | test cases |",
+        "|---|---|---|---|",
+    ]
+    lines += _classes(CLIENT_CLASSES, CLIENT_CODES, cases, bindings, "client test cases")
     lines += [
         "## Fault clients -> failing test cases",
         "",
