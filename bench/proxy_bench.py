@@ -21,8 +21,6 @@ on a shared machine far more than CPU times.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import signal
 import statistics
@@ -32,6 +30,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from server_bench import agg1_token, offer_loop  # the same client loop as the server bench, side by side
 
 READY = "READY "
 
@@ -73,48 +73,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _token(port: int) -> str:
-    import requests
-
-    from reference_server.demo import login
-
-    with requests.Session() as session:
-        return login(session, f"http://127.0.0.1:{port}/interflex/api/v1", "agg1")["access_token"]
-
-
-def _client(port: int, token: str, worker: str, stop_at: float, latencies: list[float], errors: list[str]) -> None:
-    from interflex.samples import sample
-
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    base = "/interflex/api/v1/aggregators"
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    template = sample("FlexibilityOffer")
-    i = 0
-    while time.perf_counter() < stop_at:
-        offer_id = f"bench-{worker}-{i}"
-        body = json.dumps({**template, "offer_id": offer_id})
-        for method, path, payload, expected in (
-            ("POST", f"{base}/agg1/flexibilityOffers", body, 201),
-            ("GET", f"{base}/flexibilityOffers", None, 200),
-            ("DELETE", f"{base}/agg1/flexibilityOffers/{offer_id}", None, 204),
-        ):
-            started = time.perf_counter()
-            conn.request(method, path, body=payload, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            latencies.append(time.perf_counter() - started)
-            if response.status != expected:
-                errors.append(f"{method} {path}: {response.status}")
-        i += 1
-    conn.close()
-
-
 def _slice(port: int, token: str, tag: str, seconds: float, connections: int, errors: list[str]) -> tuple[list, float]:
     """`connections` client threads for `seconds`: the latencies and the elapsed time."""
     started = time.perf_counter()
     parts: list[list[float]] = [[] for _ in range(connections)]
     threads = [
-        threading.Thread(target=_client, args=(port, token, f"{tag}{n}", started + seconds, parts[n], errors))
+        threading.Thread(target=offer_loop, args=(port, token, f"{tag}{n}", started + seconds, parts[n], errors))
         for n in range(connections)
     ]
     for thread in threads:
@@ -146,7 +110,7 @@ def measure(seconds: float, connections: int, rounds: int, har: str | None) -> d
         procs.append(proxy)
         ports = {"direct": server_port, "proxy": proxy_port}
         pids = {"client": os.getpid(), "server": server.pid, "proxy": proxy.pid}
-        token = _token(server_port)
+        token = agg1_token(server_port)
         errors: list[str] = []
         for kind, port in ports.items():  # warm-up: imports, schema compilation, connection pools
             _slice(port, token, f"warm-{kind}-", 1.0, connections, errors)

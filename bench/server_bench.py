@@ -83,7 +83,8 @@ def _spawn(kind: str, db: str) -> tuple[subprocess.Popen[str], int]:
     return proc, int(line[len(READY) :])
 
 
-def _token(port: int) -> str:
+def agg1_token(port: int) -> str:
+    """An access token of the demo aggregator agg1."""
     import requests
 
     from reference_server.demo import login
@@ -92,7 +93,10 @@ def _token(port: int) -> str:
         return login(session, f"http://127.0.0.1:{port}/interflex/api/v1", "agg1")["access_token"]
 
 
-def _client(port: int, token: str, worker: int, stop_at: float, latencies: list[float], errors: list[str]) -> None:
+def offer_loop(
+    port: int, token: str, worker: object, stop_at: float, latencies: list[float], errors: list[str]
+) -> None:
+    """POST an offer, GET the offers, DELETE the offer, until `stop_at`; latencies and errors appended."""
     from interflex.samples import sample
 
     conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -124,7 +128,7 @@ def _round(port: int, token: str, seconds: float, connections: int, latencies: l
     started = time.perf_counter()
     parts: list[list[float]] = [[] for _ in range(connections)]
     threads = [
-        threading.Thread(target=_client, args=(port, token, n, started + seconds, parts[n], errors))
+        threading.Thread(target=offer_loop, args=(port, token, n, started + seconds, parts[n], errors))
         for n in range(connections)
     ]
     for thread in threads:
@@ -141,12 +145,12 @@ def measure(db: str, seconds: float, connections: int, rounds: int) -> dict[str,
     """Both servers, measured in alternating slices (so that load from elsewhere hits both alike)."""
     servers = {kind: _spawn(kind, db) for kind in ("bare", "reference")}
     try:
-        tokens = {"bare": "none", "reference": _token(servers["reference"][1])}
+        tokens = {"bare": "none", "reference": agg1_token(servers["reference"][1])}
         latencies: dict[str, list[float]] = {kind: [] for kind in servers}
         elapsed = dict.fromkeys(servers, 0.0)
         errors: list[str] = []
         for kind, (_, port) in servers.items():  # warm-up: imports, schema compilation, caches
-            _client(port, tokens[kind], -1, time.perf_counter() + 0.5, [], errors)
+            offer_loop(port, tokens[kind], -1, time.perf_counter() + 0.5, [], errors)
         for number in range(rounds):
             for kind in ("bare", "reference") if number % 2 == 0 else ("reference", "bare"):
                 port = servers[kind][1]
