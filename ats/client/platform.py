@@ -174,6 +174,9 @@ class Instrument:
             caller = self.recorder.learn_tokens(op.id, body, status, out_body)
         elif token:
             caller = self.recorder.user_of(token)
+        # `finished` is taken before the answer goes out: the client cannot have it earlier, so a wait the
+        # judge measures from here (CL-6) is never shorter than the client's own, whatever the scheduling.
+        answered = time.time()
         if injected == "drop":
             error = "the harness closed the connection without answering (the object was stored)"
             _close_connection(send)
@@ -190,7 +193,7 @@ class Instrument:
             response_headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in out_headers},
             response_body=out_body[:BODY_CAP],
             started=started,
-            finished=time.time(),
+            finished=answered,
             error=error,
             caller=caller,
             truncated=len(body) > BODY_CAP or len(out_body) > BODY_CAP or too_large,
