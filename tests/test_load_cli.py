@@ -7,8 +7,6 @@ interflex-load always runs as a subprocess (it imports Locust, which monkey-patc
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import socket
 import subprocess
@@ -22,10 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tls_certs import self_signed
 
 from reference_server import ReferenceServer
 from reference_server.server import bind_socket, make_context, uvicorn_config
@@ -170,37 +165,11 @@ def test_busy_master_port_is_one_line_and_exit_2(tmp_path: Path, server: Referen
     ]
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key (cryptography, no openssl needed)."""
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The reference server behind TLS (uvicorn's own), with the CA file that verifies it."""
 
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     context = make_context(":memory:", None, 3600, None)
     config = uvicorn_config(context, access_log=False)
     config.ssl_certfile, config.ssl_keyfile = str(cert), str(key)
