@@ -42,7 +42,13 @@ def _headers(value: object) -> dict[str, str]:
     if isinstance(value, list):
         for item in value:
             if isinstance(item, dict):
-                _header(headers, item.get("name"), item.get("value"))
+                name, text = item.get("name"), item.get("value")
+                if type(name) is str and type(text) is str and name[:1] != ":":
+                    key = name.lower()
+                    if key not in headers:  # the common case: a string header, first of its name
+                        headers[key] = text
+                        continue
+                _header(headers, name, text)
     elif isinstance(value, Mapping):
         for name, text in value.items():
             _header(headers, name, text)

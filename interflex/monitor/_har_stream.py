@@ -1,20 +1,23 @@
 """Stream the entries of a HAR 1.2 file without loading the whole document.
 
 Only the two levels that matter are walked by hand (the top object and `log`); every other
-value, and each entry, is parsed by the standard library's `JSONDecoder.raw_decode` from a
-buffer that holds little more than one entry at a time.
+value, and each entry, is parsed by the standard library's JSON scanner (what
+`JSONDecoder.raw_decode` calls) from a buffer that holds little more than one entry at a time.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
+from json.scanner import make_scanner
 from typing import Any, BinaryIO
 
 _CHUNK = 1 << 20
 _AHEAD = 1 << 16  # bytes kept ahead of the next value where the file has them
 _WHITESPACE = " \t\n\r"
+_BLANKS = re.compile(r"[ \t\n\r]*")
 
 
 class HarStreamError(ValueError):
@@ -25,7 +28,7 @@ class _Reader:
     def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self._json = json.JSONDecoder()
+        self._scan = make_scanner(json.JSONDecoder())  # raw_decode without its Python frame
         self.buf = ""
         self.pos = 0
         self.eof = False
@@ -48,10 +51,12 @@ class _Reader:
     def peek(self) -> str:
         """The next non-blank character ('' at the end of the file)."""
         while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in _WHITESPACE:
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
+            buf, pos = self.buf, self.pos
+            if pos < len(buf) and buf[pos] not in _WHITESPACE:
+                return buf[pos]
+            self.pos = pos = _BLANKS.match(buf, pos).end()
+            if pos < len(buf):
+                return buf[pos]
             if not self._more():
                 return ""
 
@@ -71,11 +76,13 @@ class _Reader:
         size = _CHUNK
         while True:
             try:
-                value, end = self._json.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
+                value, end = self._scan(self.buf, self.pos)
+            except (json.JSONDecodeError, StopIteration) as exc:
                 if self._more(size):
                     size *= 2
                     continue
+                if isinstance(exc, StopIteration):  # no value starts here
+                    raise HarStreamError(f"not JSON: Expecting value (character {exc.value})") from None
                 raise HarStreamError(f"not JSON: {exc.msg} (character {exc.pos})") from None
             except RecursionError:
                 raise HarStreamError("not JSON: nested too deeply") from None

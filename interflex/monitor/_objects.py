@@ -288,15 +288,15 @@ class ObjectRules:
         findings = []
         listed: dict[str, dict[str, Any]] = {}
         for item in body:
-            object_id = item.get(field) if isinstance(item, dict) else None
-            if isinstance(object_id, str):
+            object_id = item.get(field) if type(item) is dict else None
+            if type(object_id) is str:
                 listed[object_id] = item
         exchange = view.exchange
         objects, started, index = self.store.objects, exchange.started, exchange.index
         for object_id, item in listed.items():
             history = objects.get((kind, object_id))
-            if history is not None and len(history.events) == 1:  # the common case, decided at once:
-                only = history.events[0]  # posted once, surely before, and listed as posted
+            if history is not None and len(events := history.events) == 1:  # the common case, decided at once:
+                only = events[0]  # posted once, surely before, and listed as posted
                 value = only.value
                 if (
                     value is not None

@@ -106,20 +106,26 @@ class Store:
 
     def add(self, kind: str, object_id: str, event: Event) -> None:
         """Record a POST or DELETE event."""
-        history = self.objects.get((kind, object_id))
+        key = (kind, object_id)
+        history = self.objects.get(key)
         if history is None:
-            history = self.objects[(kind, object_id)] = History()
-            self.gone.discard(hash((kind, object_id)))
+            history = self.objects[key] = History()
+            self.gone.discard(hash(key))
         history.events.append(event)
-        self._unsettled.add((kind, object_id))
-        if event.value is not None:
-            self.by_path.setdefault((kind, event.value.path), set()).add(object_id)
-            history.indexed.add((kind, event.value.path))
+        self._unsettled.add(key)
+        value = event.value
+        if value is not None:
+            where = (kind, value.path)
+            ids = self.by_path.get(where)
+            if ids is None:
+                ids = self.by_path[where] = set()
+            ids.add(object_id)
+            history.indexed.add(where)
             for name in _REFERENCE_FIELDS.get(kind, ()):
-                value = event.value.raw.get(name)
-                if isinstance(value, str):
-                    self.refs.setdefault((kind, name, value), set()).add(object_id)
-                    history.indexed.add((kind, name, value))
+                field_value = value.raw.get(name)
+                if isinstance(field_value, str):
+                    self.refs.setdefault((kind, name, field_value), set()).add(object_id)
+                    history.indexed.add((kind, name, field_value))
 
     def possible(
         self, kind: str, object_id: str, started: float, finished: float, exclude: int = -1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
+from json.scanner import make_scanner
 from typing import Any
 
 from interflex.monitor._model import HttpExchange
@@ -62,7 +64,8 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_SCAN = make_scanner(json.JSONDecoder(parse_constant=_no_constants))  # what `JSONDecoder.decode` calls
+_BLANKS = re.compile(r"[ \t\n\r]*")
 
 
 def parse_body(body: bytes) -> Any:
@@ -70,9 +73,11 @@ def parse_body(body: bytes) -> Any:
     if not body or body.isspace():
         return None
     try:
-        return _DECODER.decode(body.decode("utf-8"))
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        text = body.decode("utf-8")
+        value, end = _SCAN(text, _BLANKS.match(text).end())  # type: ignore[union-attr]
+    except (ValueError, RecursionError, StopIteration):  # UnicodeDecodeError is a ValueError
         return NOT_JSON
+    return value if _BLANKS.match(text, end).end() == len(text) else NOT_JSON  # type: ignore[union-attr]
 
 
 _UNSET: Any = object()

@@ -89,10 +89,13 @@ def in_start_order(exchanges: Iterable[HttpExchange], window: int = REORDER_WIND
     case) is appended, a late one inserted at its place.
     """
     held: deque[tuple[float, int, HttpExchange]] = deque()
+    last_started, last_index = float("-inf"), -1  # the last item of `held`
     for exchange in exchanges:
-        item = (exchange.started, exchange.index, exchange)
-        if not held or item[:2] >= held[-1][:2]:
+        started, index = exchange.started, exchange.index
+        item = (started, index, exchange)
+        if started > last_started or (started == last_started and index >= last_index):
             held.append(item)
+            last_started, last_index = started, index
         else:
             bisect.insort(held, item, key=_start)
         if len(held) > window:
