@@ -104,36 +104,19 @@ def _har_time(value: object) -> float | None:
         return None
 
 
-def _har_text(part: dict[str, Any]) -> bytes:
-    """The bytes of a HAR `content` or `postData` text (base64 when `encoding` says so)."""
-    text = part["text"]
+def _har_text(part: object) -> bytes | None:
+    """The bytes of a HAR `content` or `postData` text (base64 when `encoding` says so); None without one."""
+    if not isinstance(part, dict):
+        return None
+    text = part.get("text")
+    if not isinstance(text, str):
+        return None
     if part.get("encoding") == "base64":
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             pass
-    return _body(text)
-
-
-def _har_content(response: dict[str, Any]) -> tuple[bytes, bool]:
-    """The response body and whether it was cut (a HAR `content.size` larger than the text)."""
-    content = response.get("content")
-    if not isinstance(content, dict) or not isinstance(content.get("text"), str):
-        return b"", False
-    body = _har_text(content)
-    size = content.get("size")
-    return body, isinstance(size, int) and size > len(body) and content.get("compression") is None
-
-
-def _har_post(request: dict[str, Any]) -> tuple[bytes, bool]:
-    """The request body and whether it was cut: a `request.bodySize` larger than the text kept
-    (`interflex-proxy` keeps the beginning of a body over `--max-body` and writes its whole size)."""
-    post = request.get("postData")
-    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
-        return b"", False
-    body = _har_text(post)
-    size = request.get("bodySize")
-    return body, isinstance(size, int) and not isinstance(size, bool) and size > len(body)
+    return text.encode("utf-8", errors="replace")
 
 
 def exchange_from_har(entry: object, index: int) -> HttpExchange:
@@ -147,8 +130,21 @@ def exchange_from_har(entry: object, index: int) -> HttpExchange:
     started = _har_time(entry.get("startedDateTime"))
     started = float(index) if started is None else started
     status = response.get("status")
-    request_body, request_cut = _har_post(request)
-    body, cut = _har_content(response)
+    # a body is cut when the HAR gives a larger size than its text: `request.bodySize` (`interflex-proxy`
+    # keeps the beginning of a body over `--max-body` and writes its whole size) or `content.size`
+    request_body = _har_text(request.get("postData"))
+    if request_body is None:
+        request_body, request_cut = b"", False
+    else:
+        size = request.get("bodySize")
+        request_cut = isinstance(size, int) and not isinstance(size, bool) and size > len(request_body)
+    content = response.get("content")
+    body = _har_text(content)
+    if body is None:
+        body, cut = b"", False
+    else:
+        size = content.get("size")
+        cut = isinstance(size, int) and size > len(body) and content.get("compression") is None
     error = response.get("_error") if isinstance(response.get("_error"), str) else None
     valid_status = isinstance(status, int) and not isinstance(status, bool) and status > 0
     return new_exchange(

@@ -176,12 +176,37 @@ def _where(method: str, url: str) -> _Where:
     return True, path, op, dict(params) if params else _NO_PARAMS, known_path, query
 
 
+# (method, URL up to its last "/") -> the parent's path, the operation, its other parameters and the name of
+# the last one, for URLs that end in an object's id (a DELETE's names a new one each time)
+_BY_PARENT: dict[tuple[str, str], tuple[str, Operation, dict[str, str], str]] = {}
+
+
+def _where_of_object(method: str, url: str) -> _Where:
+    """`_where` of a URL not seen before: one that names another id under a parent routed before
+    (no query, fragment or percent-encoding) is routed from that parent's entry."""
+    parent, _, last = url.rpartition("/")
+    known = _BY_PARENT.get((method, parent))
+    if known is not None and last not in _LITERALS and is_valid_id(last):
+        parent_path, op, params, name = known
+        return True, f"{parent_path}/{last}", op, {**params, name: last}, True, ""
+    where = _where(method, url)
+    op, params = where[2], where[3]
+    name = op.path[op.path.rfind("{") + 1 : -1] if op is not None and op.path.endswith("}") else ""
+    if name and params.get(name) == last and last not in _LITERALS and not any(c in url for c in "?#%"):
+        if len(_BY_PARENT) >= _WHERE_LIMIT:
+            _BY_PARENT.clear()
+        assert op is not None and where[1] is not None
+        others = {key: value for key, value in params.items() if key != name}
+        _BY_PARENT[(method, parent)] = (where[1][: -len(last) - 1], op, others, name)
+    return where
+
+
 def view_of(exchange: HttpExchange) -> View:
     """Read one exchange."""
     key = (exchange.method, exchange.url)
     where = _WHERE.get(key)
     if where is None:
-        where = _where(*key)
+        where = _where_of_object(*key)
         if where[2] is None or where[2].action != "delete":  # a DELETE's URL names a new id each time
             if len(_WHERE) >= _WHERE_LIMIT:
                 _WHERE.clear()
