@@ -59,8 +59,11 @@ def _body(text: object) -> bytes:
     return text.encode("utf-8", errors="replace") if isinstance(text, str) else b""
 
 
+_NUMBER_TYPES = (int, float)  # a tuple: `int | float` would build a union object per call
+
+
 def _number(value: object, default: float = 0.0) -> float:
-    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    number = isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if number else default  # type: ignore[arg-type]
 
 

@@ -83,7 +83,7 @@ class ClientRules:
         ):
             message = "repeated a request that answered 401 with the same token, without getting a new one first"
             findings.append(self._finding(view, ERROR, "CL-2", message))
-        key = self._post_key(view, client)
+        key = self._post_key(view, client) if view.op.action == "post" else None
         if key is not None:
             findings += self._post(view, key)
         refused = (
@@ -169,7 +169,7 @@ class ClientRules:
         token = view.token
         if status == 401 and token and token != "***":
             self.unauthorized[hash((token, exchange.method, exchange.url))] = True
-        key = self._post_key(view, client)
+        key = self._post_key(view, client) if view.op.action == "post" else None
         if key is None:
             return
         if status is not None and (200 <= status < 300 or status == 409):

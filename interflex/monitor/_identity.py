@@ -84,7 +84,7 @@ class Identities:
         if op.action in ("token", "refresh"):
             return self._authentication(view)
         findings = self._expired(view)
-        who = self.participant(caller)
+        who = self.participants.get(caller) if caller and self.participants else None
         if who is not None and not may_call(op, view.params, who):
             where = f"{view.exchange.method} {view.path}"
             message = f"{who.role} {who.entity_id} ({who.username}) may not call {op.id}: {where}"

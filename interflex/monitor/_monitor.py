@@ -79,15 +79,15 @@ class Monitor:
 
     def _due(self, now: float) -> list[MonitorFinding]:
         findings: list[MonitorFinding] = []
-        pending, judge, settle, participant = (
+        pending, judge, settle, participants = (
             self._pending,
             self.objects.judge,
             self.clients.settle,
-            self.identities.participant,
+            self.identities.participants,
         )
         while pending and pending[0][0] < now:
             _, _, view, caller, client = heapq.heappop(pending)
-            found = judge(view, participant(caller))
+            found = judge(view, participants.get(caller) if caller else None)  # `Identities.participant`
             if found:
                 findings += found
             settle(view, client)

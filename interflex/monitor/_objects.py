@@ -342,7 +342,7 @@ class ObjectRules:
     def _expected(self, view: View, kind: str, path: Any, who: Participant | None, listed: dict[str, Any]) -> list[str]:
         """Ids that every possible state puts in this list and that it lacks."""
         query = parse_qsl(view.query, keep_blank_values=True) if view.query else []
-        if any(name != "valid_at" for name, _ in query) or len(query) > 1:
+        if query and (len(query) > 1 or query[0][0] != "valid_at"):
             return []
         valid_at = rfc3339_instant(query[0][1]) if query else None
         if query and valid_at is None:

@@ -135,7 +135,9 @@ def _judge(paths: Sequence[Path], platform: Platform, complete: bool, writer: Wr
     with _few_collections():
         for exchange in _merged(paths):
             summary.exchanges += 1
-            emit(monitor.feed(exchange))
+            findings = monitor.feed(exchange)
+            if findings:
+                emit(findings)
         emit(monitor.finish())
 
 
