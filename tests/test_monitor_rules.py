@@ -8,6 +8,7 @@ unless a test says so.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interflex.monitor import HttpExchange, Monitor, MonitorFinding, Participant, Platform
+from interflex.profile import OPERATIONS
 
 BASE = "http://platform.test/interflex/api/v1"
 USERS = (
@@ -760,3 +762,19 @@ def test_new_exchange_equals_the_dataclass() -> None:
     assert made == HttpExchange(*values) and made.caller == "dso1"
     with pytest.raises(AttributeError):
         made.url = "/y"  # type: ignore[misc]
+    assert type(made) is HttpExchange
+
+
+def test_a_url_routed_from_its_parent_is_routed_as_on_its_own() -> None:
+    """DELETE URLs name a new id each time: `view_of` routes one from the last URL under the same parent
+    (operation, parameters, path), which must give exactly what routing the whole URL gives (ST-5, ST-4)."""
+    from interflex.monitor._view import _BY_PARENT, _where, _where_of_object
+
+    for op in OPERATIONS:
+        parent = BASE + re.sub(r"[{][a-z_]+[}]", "p-1", op.path.rsplit("/", 1)[0])
+        for method in ("DELETE", "GET", "POST"):
+            for last in ("r-1", "r-2", "requestId", "acks", "x%41", "a?b", "a#b/c", "", "-x", "r-3"):
+                url = f"{parent}/{last}"
+                assert _where_of_object(method, url) == _where(method, url), url
+        if op.path.endswith("}"):  # the later ids were routed from the parent
+            assert _BY_PARENT[(op.method, parent)][1] == op

@@ -203,7 +203,7 @@ def _body_errors(view: View) -> list[Finding]:
         view.valid_request = True
         # what `request_findings` would find in a valid object: unknown fields (warnings) and PL-1...PL-3
         problems = plausibility(kind, parsed) if kind in PLAUSIBILITY_KINDS else []
-        return [Finding(p.severity, "/request/body" + p.path, p.rule, p.message) for p in problems]
+        return [Finding(p.severity, "/request/body" + p.path, p.rule, p.message) for p in problems] if problems else []
     text = _text(view.exchange.request_body) if parsed is UNPARSED else ""  # a parsed body is not read again
     problems = request_findings(op, text, parsed=parsed)
     return [p for p in problems if p.severity == ERROR]

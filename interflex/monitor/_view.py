@@ -65,6 +65,7 @@ def _no_constants(name: str) -> None:
 
 
 _SCAN = make_scanner(json.JSONDecoder(parse_constant=_no_constants))  # what `JSONDecoder.decode` calls
+_WHITESPACE = " \t\n\r"
 _BLANKS = re.compile(r"[ \t\n\r]*")
 
 
@@ -74,10 +75,13 @@ def parse_body(body: bytes) -> Any:
         return None
     try:
         text = body.decode("utf-8")
-        value, end = _SCAN(text, _BLANKS.match(text).end())  # type: ignore[union-attr]
+        start = 0 if text[0] not in _WHITESPACE else _BLANKS.match(text).end()  # type: ignore[union-attr]
+        value, end = _SCAN(text, start)
     except (ValueError, RecursionError, StopIteration):  # UnicodeDecodeError is a ValueError
         return NOT_JSON
-    return value if _BLANKS.match(text, end).end() == len(text) else NOT_JSON  # type: ignore[union-attr]
+    if end == len(text) or _BLANKS.match(text, end).end() == len(text):  # type: ignore[union-attr]
+        return value
+    return NOT_JSON
 
 
 _UNSET: Any = object()
