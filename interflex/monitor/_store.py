@@ -142,9 +142,7 @@ class Store:
             if hash((kind, object_id)) in self.gone:
                 return [ABSENT]
             return [ABSENT if self.complete else UNKNOWN]
-        events = history.events
-        if len(events) != 1 or events[0].index == exclude or events[0].started > finished:
-            events = [e for e in events if e.index != exclude and e.started <= finished]
+        events = [e for e in history.events if e.index != exclude and e.started <= finished]
         if len(events) <= 1:  # the common cases: no other event, or one certain event surely before
             if not events:
                 return [ABSENT if self.complete else UNKNOWN] if history.initial else []
