@@ -199,6 +199,21 @@ def test_record_fields_are_read_leniently() -> None:
         exchange_from_record({"url": "/x"}, 0)
 
 
+def test_times_beyond_a_float_are_read_as_missing() -> None:
+    """A JSON integer too large for a float (`time`, `started`, `elapsed_ms`) is no time, not a traceback."""
+    huge = 10**400
+    record = exchange_from_record({"method": "GET", "url": "/x", "started": huge, "elapsed_ms": huge}, 3)
+    assert (record.started, record.finished) == (3.0, 3.0)
+    entry = {
+        "startedDateTime": "2026-12-01T00:00:00Z",
+        "time": huge,
+        "request": {"method": "GET", "url": "/x", "headers": []},
+        "response": {"status": 200, "headers": [], "content": {"text": ""}},
+    }
+    har = exchange_from_har(entry, 0)
+    assert har.finished == har.started == 1796083200.0
+
+
 def test_large_har_is_streamed(tmp_path: Path) -> None:
     """Entries come one by one from a HAR split across read chunks (numbers at chunk edges included)."""
     entry = json.loads((CAPTURES / "negotiation-valid.har").read_text(encoding="utf-8"))["log"]["entries"][1]

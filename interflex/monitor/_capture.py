@@ -63,8 +63,16 @@ _NUMBER_TYPES = (int, float)  # a tuple: `int | float` would build a union objec
 
 
 def _number(value: object, default: float = 0.0) -> float:
-    number = isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if number else default  # type: ignore[arg-type]
+    """A finite JSON number as a float; `default` for anything else (an integer beyond a float's range too)."""
+    if type(value) is float:  # the common case
+        return value if value - value == 0.0 else default  # not inf or NaN
+    if not isinstance(value, _NUMBER_TYPES) or isinstance(value, bool):
+        return default
+    try:
+        number = float(value)
+    except OverflowError:
+        return default
+    return number if math.isfinite(number) else default
 
 
 def exchange_from_record(record: dict[str, Any], index: int) -> HttpExchange:
@@ -148,7 +156,8 @@ def exchange_from_har(entry: object, index: int) -> HttpExchange:
     else:
         size = content.get("size")
         cut = isinstance(size, int) and size > len(body) and content.get("compression") is None
-    error = response.get("_error") if isinstance(response.get("_error"), str) else None
+    error = response.get("_error")
+    error = error if isinstance(error, str) else None
     valid_status = isinstance(status, int) and not isinstance(status, bool) and status > 0
     return new_exchange(
         index,
