@@ -200,8 +200,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not active:
         config.stash[_HINT] = _target_given(config) and not hasattr(config, "workerinput")
         return
-    _load_hypothesis_profile(config.option.ats_examples)
-    _keep_hypothesis_out_of_the_working_directory(config)
+    if _runs_cases(config):  # a pytest-xdist controller only hands them out: no hypothesis to load there
+        _load_hypothesis_profile(config.option.ats_examples)
+        _keep_hypothesis_out_of_the_working_directory(config)
     if getattr(config.option, "maxschedchunk", False) is None:
         config.option.maxschedchunk = 1  # pytest-xdist: hand out cases one by one, longest first (LONGEST_FIRST)
     try:
@@ -214,6 +215,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     setup["classes"] = classes
     config.stash[_SETUP] = setup
+
+
+def _runs_cases(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker and in a run without workers; False in a pytest-xdist controller."""
+    distributed = config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+    return hasattr(config, "workerinput") or not distributed
 
 
 def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, Any]:
