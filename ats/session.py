@@ -83,7 +83,7 @@ class Context:
         return self._probe_pool
 
     def _start_probe_thread(self) -> None:
-        transport = Transport(self.ixit, self.timeout)
+        transport = Transport(self.ixit, self.timeout, self.transport.unanswered)
         self._probe_transports.append(transport)
         self._local.transport = transport
 
@@ -312,7 +312,8 @@ class Api:
         the calls run one after the other in this thread.
         """
         calls = list(calls)
-        if self.ixit.parallel_requests == 1 or len(calls) < 2:
+        nested = hasattr(self._probe, "exchanges")  # a probe never waits for the threads it runs on
+        if self.ixit.parallel_requests == 1 or len(calls) < 2 or nested:
             return [call() for call in calls]
         futures = [self.ctx.probe_pool().submit(self._run_probe, call) for call in calls]
         results: list[T] = []

@@ -6,7 +6,9 @@ probes of one call really overlap, and the recorded evidence keeps the order of 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ats.ixit import default_ixit
+from ats.recorder import MAX_ENV_FAILURES
 from ats.session import Api, Context
-from ats.verdicts import Failure
+from ats.verdicts import Failure, Inconclusive
 
 
 class _Counting(ThreadingHTTPServer):
@@ -118,3 +121,37 @@ def test_the_first_failure_in_call_order_is_raised_after_all_ended(server: _Coun
         with pytest.raises(Failure, match="second call"):
             api.concurrently(calls)
         assert [ex.url.rsplit("/", 1)[-1] for ex in api.exchanges] == ["0", "0.2", "0", "0.1"]
+
+
+def test_parallel_probes_stop_asking_a_silent_target_together() -> None:
+    """Three unanswered requests end the asking for every probe thread of the worker (a shared streak): of
+    12 probes against a target that accepts connections and never answers, at most 6 wait for a timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    ixit = dataclasses.replace(default_ixit(), parallel_requests=4)
+    context = Context(ixit.with_target(f"http://127.0.0.1:{listener.getsockname()[1]}/api"), timeout=0.5)
+    try:
+        api = Api(context)
+        with pytest.raises(Inconclusive) as info:
+            api.concurrently(partial(api.raw, "GET", f"/probe/p{i}") for i in range(12))
+        assert info.value.cause == "environment"
+        assert len(api.exchanges) == 12 and all(ex.error for ex in api.exchanges)
+        # at most MAX_ENV_FAILURES (3) + the other 3 threads' requests already in flight or sent before the
+        # streak reached 3; without the shared streak each of the 4 threads would time out 3 times (12)
+        timeouts = sum(ex.error.startswith("timeout") for ex in api.exchanges)
+        assert timeouts <= MAX_ENV_FAILURES + 3
+        assert sum(ex.error.startswith("not sent") for ex in api.exchanges) == 12 - timeouts
+    finally:
+        context.close()
+        listener.close()
+        for held_socket in held:
+            held_socket.close()
+        thread.join(timeout=5)
