@@ -200,8 +200,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not active:
         config.stash[_HINT] = _target_given(config) and not hasattr(config, "workerinput")
         return
-    _load_hypothesis_profile(config.option.ats_examples)
-    _keep_hypothesis_out_of_the_working_directory(config)
+    if _runs_cases(config):  # a pytest-xdist controller only hands them out: no hypothesis to load there
+        _load_hypothesis_profile(config.option.ats_examples)
+        _keep_hypothesis_out_of_the_working_directory(config)
+    if getattr(config.option, "maxschedchunk", False) is None:
+        config.option.maxschedchunk = 1  # pytest-xdist: hand out cases one by one, longest first (LONGEST_FIRST)
     try:
         classes = selected_classes(config.option.ats_class)
         if config.option.ats_timeout <= 0 or config.option.ats_examples < 1:
@@ -212,6 +215,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     setup["classes"] = classes
     config.stash[_SETUP] = setup
+
+
+def _runs_cases(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker and in a run without workers; False in a pytest-xdist controller."""
+    distributed = config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+    return hasattr(config, "workerinput") or not distributed
 
 
 def _controller_setup(config: pytest.Config, classes: list[str]) -> dict[str, Any]:
@@ -348,6 +357,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = keep
+    items.sort(key=_longest_first)
+
+
+# Modules whose cases take longest against a remote target (many sequential round trips) run first, so that
+# pytest-xdist workers end together instead of waiting for one long case handed out last.
+LONGEST_FIRST = ("test_properties.py", "test_negotiation.py", "test_robustness.py", "test_ids.py")
+
+
+def _longest_first(item: pytest.Item) -> int:
+    name = Path(str(item.path)).name
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:

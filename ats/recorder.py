@@ -135,10 +135,18 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit} more characters]"
 
 
+@dataclass
+class Streak:
+    """Consecutive requests the target left unanswered (timeouts, refusals), shared by the transports of
+    one worker so that parallel probes stop asking a dead target as soon as a single thread would."""
+
+    count: int = 0
+
+
 class Transport:
     """A `requests.Session` configured from the IXIT, with deadlines and a response size limit."""
 
-    def __init__(self, ixit: Ixit, timeout: float) -> None:
+    def __init__(self, ixit: Ixit, timeout: float, unanswered: Streak | None = None) -> None:
         self.timeout = timeout
         self.max_body = ixit.max_response_bytes
         self.session = requests.Session()
@@ -149,7 +157,7 @@ class Transport:
         if ixit.tls.cert:
             self.session.cert = ixit.tls.cert
         self.session.headers.update(ixit.headers)
-        self.env_failures = 0
+        self.unanswered = unanswered or Streak()
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -161,7 +169,7 @@ class Transport:
         prepared = self.session.prepare_request(request)
         sent_headers = {k: v for k, v in prepared.headers.items() if k.lower() not in ("accept-encoding", "connection")}
         ex = Exchange(method, url, sent_headers, body or b"", started=time.time())
-        if self.env_failures >= MAX_ENV_FAILURES:
+        if self.unanswered.count >= MAX_ENV_FAILURES:
             ex.error = "not sent: the target did not answer the previous requests"
             raise _Unanswered(ex, f"{MAX_ENV_FAILURES} earlier requests timed out or were refused; not retried")
         started = time.monotonic()
@@ -170,13 +178,13 @@ class Transport:
         except requests.Timeout:
             ex.elapsed_ms = (time.monotonic() - started) * 1000
             ex.error = f"timeout: no answer within {self.timeout:g} s"
-            self.env_failures += 1
+            self.unanswered.count += 1
             raise _Unanswered(ex, f"the target did not answer within --ats-timeout {self.timeout:g} s") from None
         except requests.ConnectionError as exc:
             ex.elapsed_ms = (time.monotonic() - started) * 1000
             ex.error = f"connection error: {_root(exc)}"
             if _refused(exc):
-                self.env_failures += 1
+                self.unanswered.count += 1
                 raise _Unanswered(ex, f"cannot connect to the target: {_root(exc)}") from None
             raise _Broken(ex, f"the connection closed without a complete HTTP response ({_root(exc)})") from None
         except requests.RequestException as exc:
@@ -190,7 +198,7 @@ class Transport:
         finally:
             response.close()
             ex.elapsed_ms = (time.monotonic() - started) * 1000
-        self.env_failures = 0
+        self.unanswered.count = 0
         return ex
 
     def _read(self, response: requests.Response, started: float, ex: Exchange) -> bytes:
@@ -206,7 +214,7 @@ class Transport:
             received.clear()
             ex.error = error or ex.error
             if failure is _Unanswered:
-                self.env_failures += 1
+                self.unanswered.count += 1
             raise failure(ex, reason)
 
         late = f"the body was not complete within --ats-timeout {self.timeout:g} s"

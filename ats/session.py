@@ -10,8 +10,12 @@ from __future__ import annotations
 import itertools
 import json as jsonlib
 import secrets as secrets_module
+import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from ats.ixit import Account, Ixit
@@ -26,6 +30,7 @@ from interflex.profile import (
 )
 from interflex.samples import ACTIVATION_FROM_OFFER, ANSWER_FROM_ACTIVATION, KINDS, Samples, pick, short_kind
 
+T = TypeVar("T")
 _UNSET: Any = object()
 _AUTO: Any = "auto"
 
@@ -45,17 +50,42 @@ class Context:
 
     def __init__(self, ixit: Ixit, timeout: float = 10.0, worker: str = "") -> None:
         self.ixit = ixit
+        self.timeout = timeout
         self.base_url = ixit.target_url.rstrip("/")
         self.transport = Transport(ixit, timeout)
         self.prefix = f"t{secrets_module.token_hex(3)}{worker.replace('gw', 'w')}"
         self.counter = itertools.count(1)
         self.tokens: dict[str, str | Inconclusive] = {}
         self.token_renewal: dict[str, float] = {}
+        self.token_lock = threading.RLock()  # one login per role, also when probes run in parallel
         self.secrets: list[str] = list(ixit.secrets)
+        self._probe_transports: list[Transport] = []
+        self._probe_pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
 
     def close(self) -> None:
-        """Release the connection pool."""
-        self.transport.close()
+        """Stop the probe threads and release every connection pool."""
+        if self._probe_pool is not None:
+            self._probe_pool.shutdown(wait=True, cancel_futures=True)
+        for transport in (self.transport, *self._probe_transports):
+            transport.close()
+
+    def sender(self) -> Transport:
+        """The transport of the calling thread: the main one, or a probe thread's own (its own connections)."""
+        return getattr(self._local, "transport", self.transport)
+
+    def probe_pool(self) -> ThreadPoolExecutor:
+        """The threads that send independent probes in parallel (the IXIT's `parallel_requests`), made once."""
+        if self._probe_pool is None:
+            self._probe_pool = ThreadPoolExecutor(
+                self.ixit.parallel_requests, thread_name_prefix="ats-probe", initializer=self._start_probe_thread
+            )
+        return self._probe_pool
+
+    def _start_probe_thread(self) -> None:
+        transport = Transport(self.ixit, self.timeout, self.transport.unanswered)
+        self._probe_transports.append(transport)
+        self._local.transport = transport
 
     def remember_secret(self, value: object) -> None:
         """Add a token seen on the wire to the values redacted from evidence."""
@@ -71,6 +101,7 @@ class Api:
         self.ixit = context.ixit
         self.exchanges: list[Exchange] = []
         self._created: list[tuple[str, str, dict[str, str], str]] = []
+        self._probe = threading.local()  # a probe thread's own list of exchanges (`concurrently`)
 
     # -- accounts -------------------------------------------------------------------------
     def account(self, role: str) -> Account:
@@ -118,6 +149,10 @@ class Api:
         A failed login raises Inconclusive (cause "precondition", or "environment" for timeouts) and is
         cached too, so the tests needing that token do not each wait for the target again.
         """
+        with self.ctx.token_lock:
+            return self._token(role)
+
+    def _token(self, role: str) -> str:
         cached = self.ctx.tokens.get(role)
         if isinstance(cached, Inconclusive):
             raise Inconclusive(cached.reason, cached.cause)
@@ -248,21 +283,59 @@ class Api:
         if query:
             url += "?" + urlencode(query, doseq=True)
         caller = self._caller(as_ if auth_header is None and token is None else None, token)
+        sink = getattr(self._probe, "exchanges", None)
         try:
-            ex = self.ctx.transport.send(method.upper(), url, sent, body)
+            ex = self.ctx.sender().send(method.upper(), url, sent, body)
         except (Inconclusive, Failure) as exc:
             exc.exchange.caller = caller  # type: ignore[attr-defined]
-            self.exchanges.append(exc.exchange)  # type: ignore[attr-defined]
+            (self.exchanges if sink is None else sink).append(exc.exchange)  # type: ignore[attr-defined]
             raise
         ex.caller = caller
-        self.exchanges.append(ex)
-        self._bound_memory()
+        if sink is None:
+            self.exchanges.append(ex)
+            self._bound_memory()
+        else:
+            sink.append(ex)
         if ex.body and b"_token" in ex.body:
             found = _json_or_none(ex)
             if isinstance(found, dict):
                 self.ctx.remember_secret(found.get("access_token"))
                 self.ctx.remember_secret(found.get("refresh_token"))
         return ex
+
+    def concurrently(self, calls: Iterable[Callable[[], T]]) -> list[T]:
+        """Run independent probes (calls that each send their own requests), at most the IXIT's
+        `parallel_requests` at a time, each on its own connection; their results in the order of `calls`.
+
+        The exchanges are recorded in that order too, as if sent one after the other. When calls raise,
+        the first exception in that order is raised once all have ended. With `parallel_requests: 1`
+        the calls run one after the other in this thread.
+        """
+        calls = list(calls)
+        nested = hasattr(self._probe, "exchanges")  # a probe never waits for the threads it runs on
+        if self.ixit.parallel_requests == 1 or len(calls) < 2 or nested:
+            return [call() for call in calls]
+        futures = [self.ctx.probe_pool().submit(self._run_probe, call) for call in calls]
+        results: list[T] = []
+        error: BaseException | None = None
+        for future in futures:
+            exchanges, result, raised = future.result()
+            self.exchanges.extend(exchanges)
+            results.append(result)  # type: ignore[arg-type]
+            error = error or raised
+        self._bound_memory()
+        if error is not None:
+            raise error
+        return results
+
+    def _run_probe(self, call: Callable[[], T]) -> tuple[list[Exchange], T | None, BaseException | None]:
+        self._probe.exchanges = exchanges = []
+        try:
+            return exchanges, call(), None
+        except Exception as exc:  # handed to the test's thread, raised there in the order of the calls
+            return exchanges, None, exc
+        finally:
+            del self._probe.exchanges
 
     def _bound_memory(self) -> None:
         """Keep whole at most BODY_BUDGET bytes of response bodies, the newest; older ones keep only their
@@ -397,26 +470,31 @@ class Api:
         return ex.json()
 
     def cleanup(self) -> None:
-        """Delete everything this test created, newest first; errors are ignored (best effort).
+        """Delete everything this test created, in parallel like independent probes (`concurrently`), recorded
+        newest first; errors are ignored (best effort).
 
         The test's exchanges then keep only their evidence (`Exchange.compact`): the runner holds
         on to them until the end of the run.
         """
         created, self._created = self._created, []
-        for kind, _obj_id, params, role in reversed(created):
-            op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]
-            rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in op.path_params})
-            try:
-                auth = {"Authorization": f"Bearer {self.token(role)}"}
-                ex = self.ctx.transport.send("DELETE", self.ctx.base_url + rel, auth, None)
-            except (Inconclusive, Failure) as exc:
-                ex = getattr(exc, "exchange", None)  # a sent DELETE stays evidence even when it failed
-                if ex is None:
-                    continue
-            ex.caller = self.account(role).username
-            self.exchanges.append(ex)
+        deletions = [partial(self._delete, kind, params, role) for kind, _obj_id, params, role in reversed(created)]
+        self.exchanges += [ex for ex in self.concurrently(deletions) if ex is not None]
         for ex in self.exchanges:
             ex.compact()
+
+    def _delete(self, kind: str, params: dict[str, str], role: str) -> Exchange | None:
+        """DELETE one created object (R4, O4, V4, K4, N4: independent of each other, section 8 step 5)."""
+        op = OPERATIONS_BY_ID[_OPS[kind]["delete"]]
+        rel = op.path.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in op.path_params})
+        try:
+            auth = {"Authorization": f"Bearer {self.token(role)}"}
+            ex = self.ctx.sender().send("DELETE", self.ctx.base_url + rel, auth, None)
+        except (Inconclusive, Failure) as exc:
+            ex = getattr(exc, "exchange", None)  # a sent DELETE stays evidence even when it failed
+            if ex is None:
+                return None
+        ex.caller = self.account(role).username
+        return ex
 
     def records(self) -> list[dict[str, Any]]:
         """The exchanges of this test as redacted C4 evidence dicts."""

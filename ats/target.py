@@ -5,13 +5,14 @@ the plugin calls these up front)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import requests
 
 from ats.errors import ConfigError
 from ats.ixit import Ixit, default_ixit, load_ixit
-from ats.recorder import Transport
+from ats.recorder import Exchange, Transport
 from interflex.profile import CONFORMANCE_CLASSES
 
 
@@ -68,16 +69,19 @@ def preflight(ixit: Ixit, timeout: float) -> list[str]:
     from ats.session import Api, Context
     from ats.verdicts import Failure, Inconclusive
 
+    def login(role: str) -> Exchange | None:
+        try:
+            return api.login(role, check=False)
+        except (Inconclusive, Failure):
+            return None
+
     context = Context(ixit, timeout)
     api = Api(context)
     lines = []
     try:
-        for role in ixit.entity_ids:
-            try:
-                ex = api.login(role, check=False)
-            except (Inconclusive, Failure):
-                continue
-            if ex.truncated or ex.error:  # no complete answer
+        roles = list(ixit.entity_ids)  # the accounts log in at once (independent probes, D-107)
+        for role, ex in zip(roles, api.concurrently(partial(login, role) for role in roles), strict=True):
+            if ex is None or ex.truncated or ex.error:  # no complete answer
                 continue
             body = _json_object(ex.body)
             if ex.status == 200 and isinstance(body.get("access_token"), str) and body["access_token"]:

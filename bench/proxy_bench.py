@@ -6,16 +6,17 @@ loop runs against both in alternating slices, so that load from elsewhere on the
 alike: each keep-alive connection (`http.client`) POSTs an offer, GETs the offer list and DELETEs
 the offer again.
 
-    .venv/bin/python bench/proxy_bench.py [--seconds 2] [--rounds 6] [--connections 4] [--har]
+    .venv/bin/python bench/proxy_bench.py [--seconds 2] [--rounds 6] [--connections 16] [--har]
 
 Three processes: the server, the proxy and this one, the client (keep-alive `http.client`
-connections in threads). Each round measures a slice at `--connections` connections and one at a
-single connection, direct and proxied in alternating order. Prints the medians over the rounds of
-requests per second, p50/p99 latency and the CPU time per request of client, server and proxy
-(Linux), the per-round ratios (target: >= 50 % of direct requests per second, measured at
-`--connections`; < 1 ms added to p50, measured at one connection, where latency is the proxy's
-own cost rather than queueing: D-69), and the load average, which distorts rates and latencies
-on a shared machine far more than CPU times.
+connections in threads). Each round measures slices at `--connections` connections (default 16,
+enough to keep both paths busy), at 4 and at a single connection, direct and proxied in alternating
+order. Prints the medians over the rounds of requests per second, p50/p99 latency and the CPU time
+per request of client, server and proxy (Linux), the per-round ratios (target: >= 50 % of direct
+requests per second, measured at `--connections`, where both paths run at their capacity; < 1 ms
+added to p50, measured at one connection, where latency is the proxy's own cost rather than
+queueing: D-69), and the load average, which distorts rates and latencies on a shared machine far
+more than CPU times.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def measure(seconds: float, connections: int, rounds: int, har: str | None) -> d
             _slice(port, token, f"warm-{kind}-", 1.0, connections, errors)
         results: dict[tuple[str, int], list[dict]] = {}
         for number in range(rounds):
-            for width in dict.fromkeys((connections, 1)):
+            for width in dict.fromkeys((connections, 4, 1)):
                 for kind in ("direct", "proxy") if number % 2 == 0 else ("proxy", "direct"):
                     tag = f"{kind}-{width}-{number}-"
                     row = _measure_slice(pids, ports[kind], token, tag, seconds, width, errors)
@@ -147,7 +148,7 @@ def report(results: dict[tuple[str, int], list[dict]], connections: int) -> list
             f"{_median(rows, 'server'):>6.3f} {_median(rows, 'proxy'):>6.3f}"
         )
     met = []
-    for width in dict.fromkeys((connections, 1)):
+    for width in dict.fromkeys((connections, 4, 1)):
         direct, proxied = results["direct", width], results["proxy", width]
         ratio = statistics.median(p["rps"] / d["rps"] for d, p in zip(direct, proxied, strict=True))
         added = statistics.median(p["p50"] - d["p50"] for d, p in zip(direct, proxied, strict=True))
@@ -174,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="length of one measured slice (default 2)")
     parser.add_argument("--rounds", type=int, default=6, help="rounds of alternating slices (default 6)")
-    parser.add_argument("--connections", type=int, default=4, help="parallel keep-alive connections (default 4)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=16,
+        help="parallel keep-alive connections of the throughput target (default 16)",
+    )
     parser.add_argument("--har", action="store_true", help="the proxy also writes a HAR capture (to a temp dir)")
     parser.add_argument("--serve", choices=["server", "proxy"], help=argparse.SUPPRESS)
     parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)

@@ -13,6 +13,7 @@ headers: {X-Api-Key: "..."}     # optional, sent with every request, values are 
 trust_env: false                # optional, honour environment proxies only when true
 capacity: {min_rps: 500, p99_ms: 250}   # optional, thresholds of interflex-load (docs/load.md)
 max_response_bytes: 8388608     # optional, largest response body read (default 8 MiB, at least 64 KiB)
+parallel_requests: 4            # optional, independent probes of one test case in flight at once (1-16, default 4)
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ OPTIONAL_CLASSES = tuple(name for name, gating in CONFORMANCE_CLASSES.items() if
 UNITS = ("W", "kW", "MW")
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # a larger response body ends the exchange (a FAIL)
 MIN_MAX_RESPONSE_BYTES = 64 * 1024
+DEFAULT_PARALLEL_REQUESTS = 4  # independent probes of one test case sent at once (D-107)
+MAX_PARALLEL_REQUESTS = 16
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Ixit:
     trust_env: bool = False
     capacity: dict[str, float] = field(default_factory=dict)  # interflex-load thresholds: min_rps, p99_ms
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
 
     @property
     def secrets(self) -> list[str]:
@@ -212,7 +216,17 @@ def parse_ixit(data: Any, source: str = "<ixit>") -> Ixit:
         trust_env=trust_env,
         capacity=_capacity(data.get("capacity"), source),
         max_response_bytes=_max_response_bytes(data.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES), source),
+        parallel_requests=_parallel_requests(data.get("parallel_requests", DEFAULT_PARALLEL_REQUESTS), source),
     )
+
+
+def _parallel_requests(value: object, source: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PARALLEL_REQUESTS:
+        raise ConfigError(
+            f"{source}: parallel_requests must be a whole number from 1 (one request at a time) "
+            f"to {MAX_PARALLEL_REQUESTS}, got {value!r}"
+        )
+    return value
 
 
 def _max_response_bytes(value: object, source: str) -> int:

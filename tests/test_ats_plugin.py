@@ -133,6 +133,17 @@ def test_pyargs_collects_only_the_cases(pytester: pytest.Pytester) -> None:
     assert all("cases/test_" in n for n in nodeids), [n for n in nodeids if "cases/test_" not in n][:5]
 
 
+def test_longest_cases_are_handed_out_first(pytester: pytest.Pytester) -> None:
+    """D-109: the modules with the longest cases come first, so that pytest-xdist workers end together."""
+    result = _run(pytester, "--pyargs", "ats", "--collect-only", "-q")
+    modules = list(
+        dict.fromkeys(line.split("::")[0].rsplit("/", 1)[-1] for line in result.stdout.lines if "::" in line)
+    )
+    assert result.ret == 0, _output(result)
+    assert modules[:4] == ["test_properties.py", "test_negotiation.py", "test_robustness.py", "test_ids.py"]
+    assert len(modules) > 10
+
+
 def test_cli_help_and_pass_through(pytester: pytest.Pytester) -> None:
     help_run = pytester.run(sys.executable, "-m", "ats.cli", "--help", timeout=TIMEOUT)
     assert help_run.ret == 0 and "--target-url URL" in help_run.stdout.str() and "--ixit FILE" in help_run.stdout.str()

@@ -8,7 +8,7 @@ a target answered wrongly. Every negative request built from these carries exact
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -131,6 +131,13 @@ def target(api: Api, kind: str) -> Target:
     if kind == "activation":
         return Target(api, kind, path, activation_body(api, api.create_offer("agg1")))
     return Target(api, kind, path, answer_body(api, kind, api.create_activation("agg1")))
+
+
+def send_all(api: Api, probes: Iterable[tuple[str, Callable[[], Exchange]]]) -> list[tuple[str, Exchange]]:
+    """Send independent probes `(label, call)` in parallel (`Api.concurrently`, the IXIT's `parallel_requests`);
+    `(label, exchange)` in the order given, as if sent one after the other."""
+    probes = list(probes)
+    return list(zip([label for label, _ in probes], api.concurrently(call for _, call in probes), strict=True))
 
 
 def expect_all(results: Iterable[tuple[str, Exchange]], allowed: Iterable[int], ref: str, requirement: str) -> None:

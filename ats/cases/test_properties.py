@@ -8,14 +8,15 @@ activation to refer to (PL-5, PL-7) and a fresh id with the run prefix. They mus
 listed field for field (ST-9; times compared as instants, PROFILE 4). Each invalid object is a valid
 one with exactly one mutation that the schema rejects (ST-11); it must answer 400/422. Runs are
 derandomized; `--ats-examples` sets the examples per case; nothing is shrunk (each example costs
-HTTP exchanges)."""
+HTTP exchanges). The examples are drawn first and then posted, in parallel (independent probes,
+D-107); the list is read once all are posted, so each accepted object must still be listed then."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
-from typing import Any
+from functools import cache, partial
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -43,6 +44,7 @@ from interflex._data import schemas_dir
 from interflex.profile import ID_FIELDS, OPERATIONS_BY_ID, SCHEMA_FILES
 from interflex.validation import is_valid, validate
 
+T = TypeVar("T")
 MAX_NUMBER = 1_000_000
 OFFSETS = [
     UTC,
@@ -166,33 +168,37 @@ def property_settings(examples: int) -> settings:
     )
 
 
+def generated(strategy: st.SearchStrategy[T], examples: int) -> list[T]:
+    """The `examples` values hypothesis draws from `strategy` (derandomized, `property_settings`)."""
+    drawn: list[T] = []
+
+    @property_settings(examples)
+    @given(strategy)
+    def draw(value: T) -> None:
+        drawn.append(value)
+
+    draw()
+    return drawn
+
+
 def check_round_trips(api: Api, kind: str, examples: int) -> None:
     """Generated plausible objects of `kind` are accepted (ST-10 success) and listed field for field (ST-9)."""
     context = prepare(api, kind)
     op = OPERATIONS_BY_ID[POST_OP[kind]]
     id_field = ID_FIELDS[FULL[kind]]
-
-    @property_settings(examples)
-    @given(obj=plausible(kind, context).filter(lambda o: is_valid(validate(o, FULL[kind]))))
-    def run(obj: dict[str, Any]) -> None:
-        obj = {**obj, id_field: api.new_id(kind)}
-        ex = post(api, kind, obj)
+    valid = plausible(kind, context).filter(lambda o: is_valid(validate(o, FULL[kind])))
+    objects = [{**obj, id_field: api.new_id(kind)} for obj in generated(valid, examples)]
+    for obj, ex in zip(objects, api.concurrently(partial(post, api, kind, obj) for obj in objects), strict=True):
         expect_status(
             ex,
             op.success,
             f"ST-9, {op.id}",
             f"a valid, plausible {FULL[kind]} is accepted (generated: {json.dumps(obj)[:400]})",
         )
-        lister = "dso" if kind in ("request", "activation") else "agg1"
-        expect_round_trip(
-            obj,
-            api.list(kind, as_=lister, agg="agg1"),
-            id_field,
-            "ST-9",
-            f"the list of {FULL[kind]} as read by {lister}",
-        )
-
-    run()
+    lister = "dso" if kind in ("request", "activation") else "agg1"
+    listed = api.list(kind, as_=lister, agg="agg1")
+    for obj in objects:
+        expect_round_trip(obj, listed, id_field, "ST-9", f"the list of {FULL[kind]} as read by {lister}")
 
 
 @pytest.mark.case("IFX-REQ-101")
@@ -269,19 +275,20 @@ def test_mutated_objects_rejected(api: Api, ats_examples: int, kind: str) -> Non
     def invalid(pair: tuple[dict[str, Any], tuple[str, str, Any]]) -> bool:
         return not is_valid(f for f in validate(mutated(*pair), FULL[kind]) if not f.rule.startswith("PL-"))
 
-    @property_settings(ats_examples)
-    @given(pair=st.tuples(plausible(kind, context), mutation(kind)).filter(invalid))
-    def run(pair: tuple[dict[str, Any], tuple[str, str, Any]]) -> None:
-        obj, change = pair
+    probes = []
+    for obj, change in generated(st.tuples(plausible(kind, context), mutation(kind)).filter(invalid), ats_examples):
         if change[1] != id_field:
             obj = {**obj, id_field: api.new_id(kind)}
-        body = mutated(obj, change)
-        ex = post(api, kind, body)
-        if ex.status not in (400, 422):
-            refs = "ST-1, ST-7" if ex.status >= 500 else "ST-1"
-            raise Failure(
-                f"{refs}: a {FULL[kind]} with one invalid field ({change[0]}) is rejected with 400 or "
-                f"422; {ex.describe()} ({ex.text[:200]!r}); body {json.dumps(body)[:300]}"
-            )
-
-    run()
+        probes.append((change, mutated(obj, change)))
+    answers = api.concurrently(partial(post, api, kind, body) for _, body in probes)
+    bad = [
+        (change, body, ex) for (change, body), ex in zip(probes, answers, strict=True) if ex.status not in (400, 422)
+    ]
+    if bad:
+        change, body, ex = bad[0]
+        refs = "ST-1, ST-7" if any(answer.status >= 500 for *_, answer in bad) else "ST-1"
+        more = f"; {len(bad) - 1} more of the {len(probes)} generated bodies were answered otherwise" if bad[1:] else ""
+        raise Failure(
+            f"{refs}: a {FULL[kind]} with one invalid field ({change[0]}) is rejected with 400 or "
+            f"422; {ex.describe()} ({ex.text[:200]!r}); body {json.dumps(body)[:300]}{more}"
+        )

@@ -8,6 +8,7 @@ thing. Loops over many variants report every variant the target answered wrongly
 from __future__ import annotations
 
 import json
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -29,6 +30,7 @@ from ats.cases._bodies import (
     expect_all,
     field_types,
     required,
+    send_all,
     target,
 )
 from ats.cases._resources import RESOURCES, listed
@@ -66,15 +68,8 @@ MALFORMED = {
 def test_malformed_json(api: Api, kind: str) -> None:
     """ST-1/ST-7: malformed JSON bodies answer 400/422, never 5xx."""
     path = {"dso": api.entity("dso"), "agg": api.entity("agg1")}
-    results = [
-        (
-            label,
-            api.call(
-                POST_OP[kind], as_=ROLE[kind], path=path, content=payload, headers={"Content-Type": "application/json"}
-            ),
-        )
-        for label, payload in MALFORMED.items()
-    ]
+    call = partial(api.call, POST_OP[kind], as_=ROLE[kind], path=path, headers={"Content-Type": "application/json"})
+    results = send_all(api, [(label, partial(call, content=payload)) for label, payload in MALFORMED.items()])
     expect_all(results, REJECTED, "ST-1", "a malformed JSON body is rejected")
 
 
@@ -83,11 +78,12 @@ def test_malformed_json(api: Api, kind: str) -> None:
 def test_non_standard_json_numbers(api: Api, kind: str) -> None:
     """ST-1: NaN and Infinity are not JSON (RFC 8259) and are rejected even inside a valid object."""
     t = target(api, kind)
-    results = []
+    probes = []
     for literal in ("NaN", "Infinity", "-Infinity"):
         body = t.body(flexible_power="__NUMBER__")
         text = json.dumps(body).replace('"__NUMBER__"', literal, 1)
-        results.append((f"flexible_power {literal}", t.send(body, content=text.encode())))
+        probes.append((f"flexible_power {literal}", partial(t.send, body, content=text.encode())))
+    results = send_all(api, probes)
     expect_all(results, REJECTED, "ST-1", "NaN/Infinity are not JSON numbers and must be rejected")
 
 
@@ -97,7 +93,8 @@ def test_body_not_an_object(api: Api, kind: str) -> None:
     """ST-1: a JSON body that is not an object (array, string, number, null, boolean) answers 400/422."""
     path = {"dso": api.entity("dso"), "agg": api.entity("agg1")}
     bodies: list[Any] = [[], [{}], "text", 5, None, True]
-    results = [(json.dumps(b)[:30], api.call(POST_OP[kind], as_=ROLE[kind], path=path, json=b)) for b in bodies]
+    call = partial(api.call, POST_OP[kind], as_=ROLE[kind], path=path)
+    results = send_all(api, [(json.dumps(b)[:30], partial(call, json=b)) for b in bodies])
     expect_all(results, REJECTED, "ST-1", "a body that is not the expected object is rejected")
 
 
@@ -106,7 +103,7 @@ def test_body_not_an_object(api: Api, kind: str) -> None:
 def test_wrong_content_type(api: Api, kind: str) -> None:
     """ST-3: a valid JSON body sent with a non-JSON content type answers 415 (400 conforms)."""
     t = target(api, kind)
-    results = []
+    probes = []
     for media_type in (
         "text/plain",
         "application/xml",
@@ -114,9 +111,10 @@ def test_wrong_content_type(api: Api, kind: str) -> None:
         "application/octet-stream",
     ):
         body = t.body()
-        results.append(
-            (media_type, t.send(body, content=json.dumps(body).encode(), headers={"Content-Type": media_type}))
+        probes.append(
+            (media_type, partial(t.send, body, content=json.dumps(body).encode(), headers={"Content-Type": media_type}))
         )
+    results = send_all(api, probes)
     expect_all(results, (415, 400), "ST-3", "a body of a non-JSON content type is refused")
 
 
@@ -176,7 +174,7 @@ def test_body_without_content_type(api: Api, kind: str) -> None:
 def test_missing_required_field(api: Api, kind: str) -> None:
     """ST-1: a body missing any one required field answers 400/422."""
     t = target(api, kind)
-    results = [(f"without {name}", t.send(t.body(**{name: DROP}))) for name in required(kind)]
+    results = send_all(api, [(f"without {name}", partial(t.send, t.body(**{name: DROP}))) for name in required(kind)])
     expect_all(results, REJECTED, "ST-1", f"a {FULL[kind]} missing a required field is rejected")
 
 
@@ -185,11 +183,12 @@ def test_missing_required_field(api: Api, kind: str) -> None:
 def test_wrong_type_per_field(api: Api, kind: str) -> None:
     """ST-1: a field of the wrong JSON type (a number as a string, a string as a number, ...) answers 400/422."""
     t = target(api, kind)
-    results = [
-        (f"{name}={value!r}", t.send(t.body(**{name: value})))
+    probes = [
+        (f"{name}={value!r}", partial(t.send, t.body(**{name: value})))
         for name, type_ in field_types(kind).items()
         for value in WRONG_TYPES[type_]
     ]
+    results = send_all(api, probes)
     expect_all(results, REJECTED, "ST-1", f"a {FULL[kind]} field of the wrong type is rejected")
 
 
@@ -198,7 +197,7 @@ def test_wrong_type_per_field(api: Api, kind: str) -> None:
 def test_null_field(api: Api, kind: str) -> None:
     """ST-1, section 4: null is not a value of any field, required or optional."""
     t = target(api, kind)
-    results = [(f"{name}=null", t.send(t.body(**{name: None}))) for name in field_types(kind)]
+    results = send_all(api, [(f"{name}=null", partial(t.send, t.body(**{name: None}))) for name in field_types(kind)])
     expect_all(results, REJECTED, "ST-1", "a field set to null is rejected (null is not a value of any field)")
 
 
@@ -216,11 +215,12 @@ OUT_OF_RANGE: dict[str, dict[str, list[Any]]] = {
 def test_number_out_of_range(api: Api, kind: str) -> None:
     """ST-1, section 4: power > 0 (≥ 0 for offers), granularity > 0, duration > 0, flex_price ≥ 0."""
     t = target(api, kind)
-    results = [
-        (f"{name}={value}", t.send(t.body(**{name: value})))
+    probes = [
+        (f"{name}={value}", partial(t.send, t.body(**{name: value})))
         for name, values in OUT_OF_RANGE[kind].items()
         for value in values
     ]
+    results = send_all(api, probes)
     expect_all(results, REJECTED, "ST-1", "a number out of its range of section 4 is rejected")
 
 
@@ -234,9 +234,12 @@ def test_code_out_of_range(api: Api, kind: str) -> None:
         bad["currency"] = ["eur", "EU", "EURO", "E1R", ""]
     if "flex_type" in field_types(kind):
         bad["flex_type"] = [""]
-    results = [
-        (f"{name}={value!r}", t.send(t.body(**{name: value}))) for name, values in bad.items() for value in values
+    probes = [
+        (f"{name}={value!r}", partial(t.send, t.body(**{name: value})))
+        for name, values in bad.items()
+        for value in values
     ]
+    results = send_all(api, probes)
     expect_all(results, REJECTED, "ST-1", "a unit, currency or flex_type out of range is rejected")
 
 
@@ -246,7 +249,8 @@ def test_bad_date_time(api: Api, kind: str) -> None:
     """ST-1, P-01: times are RFC 3339 date-times with an offset; impossible dates and naive times are rejected."""
     t = target(api, kind)
     names = [n for n in ("timestamp", "deadline", "activation_time") if n in field_types(kind)]
-    results = [(f"{name}={value!r}", t.send(t.body(**{name: value}))) for name in names for value in BAD_TIMES]
+    probes = [(f"{name}={value!r}", partial(t.send, t.body(**{name: value}))) for name in names for value in BAD_TIMES]
+    results = send_all(api, probes)
     expect_all(results, REJECTED, "ST-1, P-01", "a time that is not an RFC 3339 date-time with offset is rejected")
 
 
@@ -267,10 +271,11 @@ def test_bad_id_in_body(api: Api, kind: str) -> None:
     (offer_id, activation_id, request_id) and in entity_id/region_id; each body has that one fault.
     """
     t = target(api, kind)
-    results = []
+    probes = []
     for name in (n for n in field_types(kind) if n in ID_FIELD_NAMES):
-        results += [(f"{name}={value[:20]!r}", t.send(t.body(**{name: value}))) for value in BAD_IDS]
-        results += [(f"{name}={word!r} (P-07)", t.send(t.body(**{name: word}))) for word in path_words(name)]
+        probes += [(f"{name}={value[:20]!r}", partial(t.send, t.body(**{name: value}))) for value in BAD_IDS]
+        probes += [(f"{name}={word!r} (P-07)", partial(t.send, t.body(**{name: word}))) for word in path_words(name)]
+    results = send_all(api, probes)
     expect_all(results, REJECTED, "ST-1, P-07", "an id breaking the id pattern, or a literal path word, is rejected")
 
 
@@ -333,12 +338,13 @@ UNKNOWN_PATHS = [
 @pytest.mark.case("IFX-ROB-014")
 def test_unknown_path(api: Api) -> None:
     """ST-5: a path that is not one of section 2 answers 404 (GET, POST and DELETE, with a valid token)."""
-    results = []
+    probes = []
     paths = [t.format(dso=api.entity("dso"), agg=api.entity("agg1")) for t in UNKNOWN_PATHS]
     for path in (p for p in paths if not allowed_methods(p)):  # entity ids of the IXIT cannot make them known
-        results.append((f"GET {path}", api.raw("GET", path, as_="dso")))
-        results.append((f"POST {path}", api.raw("POST", path, as_="dso", json={})))
-    results.append(("DELETE /unknown/x", api.raw("DELETE", "/unknown/x", as_="dso")))
+        probes.append((f"GET {path}", partial(api.raw, "GET", path, as_="dso")))
+        probes.append((f"POST {path}", partial(api.raw, "POST", path, as_="dso", json={})))
+    probes.append(("DELETE /unknown/x", partial(api.raw, "DELETE", "/unknown/x", as_="dso")))
+    results = send_all(api, probes)
     expect_all(results, (404,), "ST-5", "a path that is not one of section 2 answers 404")
 
 
@@ -360,7 +366,9 @@ def test_path_segment_breaking_id_pattern(api: Api) -> None:
         ("DELETE", f"/aggregators/{agg}/flexibilityActivations/acks/.x", "agg1"),
         ("DELETE", f"/aggregators/{agg}/flexibilityActivations/nacks/caf%C3%A9", "agg1"),
     ]
-    results = [(f"{method} {path[:70]}", api.raw(method, path, as_=role)) for method, path, role in cases]
+    results = send_all(
+        api, [(f"{method} {path[:70]}", partial(api.raw, method, path, as_=role)) for method, path, role in cases]
+    )
     expect_all(results, (404,), "ST-5", "a path segment that is not a valid id is not a path of section 2")
 
 
@@ -390,12 +398,16 @@ def test_unlisted_method(api: Api) -> None:
     would make the method an operation (DELETE on an id getter's path, POST on V1's path, which V2
     overlaps), 404 (the segment is not a valid id) conforms as well as 405 (the literal wins).
     """
+    probes = [
+        (f"{method} {path}", partial(api.raw, method, path, as_=role))
+        for path, role in known_paths(api)
+        for method in PROBE_METHODS
+        if method not in allowed_methods(path)
+    ]
     strict, lenient = [], []
-    for path, role in known_paths(api):
-        for method in PROBE_METHODS:
-            if method not in allowed_methods(path):
-                results = lenient if id_segment_reading(method, path) else strict
-                results.append((f"{method} {path}", api.raw(method, path, as_=role)))
+    for label, ex in send_all(api, probes):
+        method, path = label.split(" ", 1)
+        (lenient if id_segment_reading(method, path) else strict).append((label, ex))
     expect_all(strict, (405,), "ST-5", "a known path with an unlisted method answers 405")
     expect_all(
         lenient,
@@ -409,8 +421,8 @@ def test_unlisted_method(api: Api) -> None:
 def test_options(api: Api) -> None:
     """ST-5: OPTIONS on a known path answers 405, or 200/204 carrying `Allow`."""
     problems = []
-    for path, role in known_paths(api):
-        ex = api.raw("OPTIONS", path, as_=role)
+    probes = [(path, partial(api.raw, "OPTIONS", path, as_=role)) for path, role in known_paths(api)]
+    for path, ex in send_all(api, probes):
         if ex.status == 405 or (ex.status in (200, 204) and ex.headers.get("Allow")):
             continue
         problems.append(f"OPTIONS {path} -> {ex.status} (Allow {ex.headers.get('Allow')!r})")
@@ -429,7 +441,7 @@ def test_head_where_get(api: Api) -> None:
         (f"/aggregators/{agg}/flexibilityActivations/acks", "agg1"),
         (f"/aggregators/{agg}/flexibilityActivations/nacks", "agg1"),
     ]
-    results = [(f"HEAD {path}", api.raw("HEAD", path, as_=role)) for path, role in cases]
+    results = send_all(api, [(f"HEAD {path}", partial(api.raw, "HEAD", path, as_=role)) for path, role in cases])
     expect_all(results, (200,), "ST-5, RFC 9110", "HEAD where GET is listed answers as GET does (200)")
 
 
@@ -480,10 +492,11 @@ def test_auth_endpoint_garbage(api: Api, op_id: str) -> None:
         ),
         "1 MiB value": (b"grant_type=" + b"x" * (1024 * 1024) + b"&" + client, "application/x-www-form-urlencoded"),
     }
-    results = [
-        (label, api.call(op_id, as_=None, content=body, headers={"Content-Type": media_type}))
+    probes = [
+        (label, partial(api.call, op_id, as_=None, content=body, headers={"Content-Type": media_type}))
         for label, (body, media_type) in payloads.items()
     ]
+    results = send_all(api, probes)
     expect_all(results, range(400, 500), "AU-3, ST-7", f"bad input to {op_id} answers a 4xx")
 
 
@@ -501,7 +514,7 @@ def test_hostile_authorization_header(api: Api) -> None:
         "Bearer ,,,",
         "Bearer\tabc",
     ]
-    results = [(repr(v[:30]), api.call("R3", auth_header=v)) for v in values]
+    results = send_all(api, [(repr(v[:30]), partial(api.call, "R3", auth_header=v)) for v in values])
     expect_all(results, (400, 401), "AU-4, ST-7", "a malformed or unknown bearer answers 401 (400 conforms)")
 
 
