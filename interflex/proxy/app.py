@@ -72,11 +72,12 @@ class Forwarder:
         assert self.session is not None, "the proxy's lifespan did not start"
         gone: list[bool] = []
         try:
+            body = await _request_body(scope, receive, capture.request_body, gone)
             response = await self.session.request(
                 capture.method,
                 URL(self.upstream.origin + target.decode("latin-1"), encoded=True),
                 headers=[(name.decode("latin-1"), _header_text(value)) for name, value in capture.request_headers],
-                data=_request_body(scope, receive, capture.request_body, gone),
+                data=body,
                 allow_redirects=False,
                 timeout=self.upstream.client_timeout,
             )
@@ -125,25 +126,38 @@ class Forwarder:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _request_body(scope: Scope, receive: Receive, body: BodyCapture, gone: list[bool]) -> AsyncIterator[bytes] | None:
-    """The request body for aiohttp: None without one, else a stream that captures on the way
-    (`gone` gets an entry when the client disconnects midway)."""
+async def _request_body(
+    scope: Scope, receive: Receive, body: BodyCapture, gone: list[bool]
+) -> bytes | AsyncIterator[bytes] | None:
+    """The request body for aiohttp, captured on the way: None without one; the bytes when the first
+    chunk received is the whole body (aiohttp then sends head and body in one write, so the upstream
+    gets them together); else a stream of the chunks (`gone` gets an entry when the client disconnects
+    midway)."""
     names = {name for name, _ in scope["headers"]}
     if b"content-length" not in names and b"transfer-encoding" not in names:
         return None
 
+    async def chunk() -> tuple[bytes, bool]:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.append(True)
+            raise ClientGone
+        data = message.get("body", b"")
+        body.add(data)
+        return data, message.get("more_body", False)
+
+    first, more = await chunk()
+    if not more:
+        return first
+
     async def chunks() -> AsyncIterator[bytes]:
+        data, going_on = first, True
         while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                gone.append(True)
-                raise ClientGone
-            chunk = message.get("body", b"")
-            if chunk:
-                body.add(chunk)
-                yield chunk
-            if not message.get("more_body", False):
+            if data:
+                yield data
+            if not going_on:
                 return
+            data, going_on = await chunk()
 
     return chunks()
 
