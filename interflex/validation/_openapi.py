@@ -20,13 +20,14 @@ from interflex.profile import SCHEMA_FILES
 from interflex.validation._schemas import DEFS_FILE, load_file
 
 OPENAPI_FILE = "openapi.yaml"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 0.01 s instead of 0.1 s
 _KIND_OF_FILE = {file: kind for kind, file in SCHEMA_FILES.items()}
 _DEFS_PREFIX = "#/$defs/"
 
 
 def openapi_document() -> dict[str, Any]:
     """`schemas/openapi.yaml` as it is (external `$ref`s relative to the file)."""
-    return yaml.safe_load((schemas_dir() / OPENAPI_FILE).read_text(encoding="utf-8"))
+    return yaml.load((schemas_dir() / OPENAPI_FILE).read_text(encoding="utf-8"), Loader=_LOADER)
 
 
 def _def_component(name: str) -> str:
