@@ -74,6 +74,7 @@ def server() -> Iterator[_Counting]:
     thread.join(timeout=5)
 
 
+@contextlib.contextmanager
 def _api(server: _Counting, parallel: int) -> Iterator[Api]:
     ixit = dataclasses.replace(default_ixit(), parallel_requests=parallel)
     context = Context(ixit.with_target(f"http://127.0.0.1:{server.server_port}/api"), timeout=5)
@@ -85,14 +86,14 @@ def _api(server: _Counting, parallel: int) -> Iterator[Api]:
 
 def test_probes_are_in_flight_at_once(server: _Counting) -> None:
     server.barrier = threading.Barrier(4, timeout=5)  # only 4 requests in flight together pass it
-    for api in _api(server, parallel=4):
+    with _api(server, parallel=4) as api:
         results = api.concurrently(partial(api.raw, "GET", f"/probe/p{i}") for i in range(8))
         assert [ex.status for ex in results] == [200] * 8
     assert server.most_in_flight == 4
 
 
 def test_one_at_a_time_when_the_ixit_says_1(server: _Counting) -> None:
-    for api in _api(server, parallel=1):
+    with _api(server, parallel=1) as api:
         results = api.concurrently(partial(api.raw, "GET", f"/probe/p{i}") for i in range(5))
         assert [ex.status for ex in results] == [200] * 5
     assert server.most_in_flight == 1
@@ -100,7 +101,7 @@ def test_one_at_a_time_when_the_ixit_says_1(server: _Counting) -> None:
 
 def test_results_and_evidence_keep_the_order_of_the_calls(server: _Counting) -> None:
     delays = ["0.3", "0.2", "0.1", "0"]  # the last call is answered first
-    for api in _api(server, parallel=4):
+    with _api(server, parallel=4) as api:
         results = api.concurrently(partial(api.raw, "GET", f"/probe/{d}") for d in delays)
         assert [ex.url.rsplit("/", 1)[-1] for ex in results] == delays
         assert [ex.url.rsplit("/", 1)[-1] for ex in api.exchanges] == delays
@@ -111,7 +112,7 @@ def test_the_first_failure_in_call_order_is_raised_after_all_ended(server: _Coun
         api.raw("GET", path)
         raise Failure(message)
 
-    for api in _api(server, parallel=4):
+    with _api(server, parallel=4) as api:
         calls = [
             partial(api.raw, "GET", "/probe/0"),
             partial(failing, api, "/probe/0.2", "second call"),
