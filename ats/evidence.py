@@ -7,8 +7,9 @@ sent as; tokens are redacted), `truncated` (a body was cut), `case`, `nodeid` an
 Where the exchanges travel: each test's exchanges (including its logins and the deletions of its
 clean-up) ride on the item's teardown report (`PROPERTY` in `user_properties`), so they reach the
 pytest-xdist controller like the verdict records do. The controller appends them to one temporary
-JSON Lines file per worker (`ats.reporting.evidence.EvidenceSpool`; nothing accumulates in memory)
-and at the end merges those files, each already in time order, into the bundle.
+JSON Lines file per worker (`ats.reporting.evidence.EvidenceSpool`; nothing accumulates in memory),
+each test's records sorted by `started` (its probes may overlap, D-107), and at the end merges those
+files, each in time order, into the bundle.
 """
 
 from __future__ import annotations

@@ -27,17 +27,18 @@ def test_the_spool_merges_workers_by_start_time_into_stable_bytes(tmp_path: Path
         spool = EvidenceSpool(["s3cret"])
         try:
             spool.add([_rec("gw0", 1.0), _rec("gw0", 3.0, "a s3cret")])
-            spool.add([_rec("gw1", 2.0), _rec("gw1", 4.0)])
+            spool.add([_rec("gw1", 4.0), _rec("gw1", 2.0)])  # overlapping probes, recorded in call order
+            spool.add([_rec("gw0", 6.0), _rec("gw0", 5.0)])
             info = spool.write_bundle(tmp_path / name)
         finally:
             spool.close()
-        assert info.exchanges == 4 and not spool.folder.exists()
+        assert info.exchanges == 6 and not spool.folder.exists()
         return (tmp_path / name).read_bytes()
 
     first = bundle("a.jsonl.gz")
     assert first == bundle("b.jsonl.gz")  # no file name, no time stamp in the gzip header
     records = list(read_bundle(tmp_path / "a.jsonl.gz"))
-    assert [r["started"] for r in records] == [1.0, 2.0, 3.0, 4.0]
+    assert [r["started"] for r in records] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     assert records[2]["response_body"] == "a ***" and records[0]["url"] == "http://***@h/x"
 
 

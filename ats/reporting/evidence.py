@@ -45,8 +45,13 @@ class EvidenceSpool:
         self._files: dict[str, IO[str]] = {}
 
     def add(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Append records (one test's exchanges, in order) to their worker's file, redacted once more."""
-        for rec in records:
+        """Append records (one test's exchanges) to their worker's file in time order, redacted once more.
+
+        A test's probes may overlap (`Api.concurrently`, D-107) and are recorded in call order; the
+        tests of one worker run one after the other, so sorting each test's records keeps every
+        worker's file in time order, as the merge of `write_bundle` needs.
+        """
+        for rec in sorted(records, key=_record_started):
             worker = str(rec.get("worker") or MAIN)
             handle = self._files.get(worker)
             if handle is None:
@@ -75,6 +80,10 @@ class EvidenceSpool:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _started(line: str) -> float:
-    value = json.loads(line).get("started")
+def _record_started(record: Mapping[str, Any]) -> float:
+    value = record.get("started")
     return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _started(line: str) -> float:
+    return _record_started(json.loads(line))
