@@ -591,6 +591,16 @@ def test_st9_missing_is_a_warning_without_complete() -> None:
     assert rules(traffic.judge(), "warning") == {("ST-9", "server")}
 
 
+def test_st9_missing_objects_are_reported_in_id_order_whatever_the_hash_seed() -> None:
+    traffic = logged_in("dso1")
+    ids = [f"r-{n}" for n in (7, 3, 9, 1, 5, 8, 2)]
+    for request_id in ids:
+        traffic.add("POST", "/dsos/dso1/flexibilityRequests", 201, body=request(request_id), user="dso1")
+    traffic.add("GET", "/dsos/dso1/flexibilityRequests", 200, answer=[], user="dso1")
+    missing = [f.message.split("'")[1] for f in traffic.judge() if f.rule == "ST-9"]
+    assert missing == sorted(ids)
+
+
 def test_st12_object_of_another_path_or_never_posted() -> None:
     traffic = logged_in("dso1", "agg1", "agg2")
     traffic.add("POST", "/aggregators/agg2/flexibilityActivations/acks", 201, body=ack(activation_id=None), user="agg2")

@@ -364,7 +364,7 @@ class ObjectRules:
             states = self._states(view, kind, object_id)
             if states and all(_belongs(s, path, valid_at) for s in states):
                 missing.append(object_id)
-        return missing
+        return sorted(missing)  # the same findings in the same order whatever the hash seed
 
 
 def _all_stored(states: list[Stored | str]) -> bool:
