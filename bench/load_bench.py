@@ -30,9 +30,10 @@ def serve() -> None:
     """Child process: the reference server on a free port, without access log, until killed."""
     import uvicorn
 
-    from reference_server.server import bind_socket, make_context, uvicorn_config
+    from interflex.serving import listening_socket
+    from reference_server.server import make_context, uvicorn_config
 
-    sock = bind_socket("127.0.0.1", 0)
+    sock = listening_socket("127.0.0.1", 0)
     print(READY + str(sock.getsockname()[1]), flush=True)
     uvicorn.Server(uvicorn_config(make_context(":memory:", None, 3600, None), access_log=False)).run(sockets=[sock])
 

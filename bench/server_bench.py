@@ -61,11 +61,12 @@ def serve(kind: str, db: str) -> None:
     """Child process: serve the bare app or the reference server on a free port, print its port."""
     import uvicorn
 
+    from interflex.serving import listening_socket
     from reference_server.app import build_app
-    from reference_server.server import bind_socket, make_context
+    from reference_server.server import make_context
 
     app = _bare_app() if kind == "bare" else build_app(make_context(db, None, 3600, None))
-    sock = bind_socket("127.0.0.1", 0)
+    sock = listening_socket("127.0.0.1", 0)
     print(READY + str(sock.getsockname()[1]), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http="h11")
     uvicorn.Server(config).run(sockets=[sock])

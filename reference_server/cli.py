@@ -9,10 +9,11 @@ import sys
 
 import uvicorn
 
+from interflex.serving import listening_socket
 from reference_server.accounts import hash_password
 from reference_server.alternatives import ALTERNATIVES
 from reference_server.faults import FAULTS
-from reference_server.server import bind_socket, make_context, uvicorn_config
+from reference_server.server import make_context, uvicorn_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.token_lifetime <= 0:
             raise ValueError("--token-lifetime must be a positive number of seconds")
         context = make_context(args.db, args.accounts, args.token_lifetime, args.fault, args.alternative)
-        sock = bind_socket(args.host, args.port)
+        sock = listening_socket(args.host, args.port)
     except (RuntimeError, ValueError) as exc:
         parser.exit(2, f"interflex-server: error: {exc}\n")
     except KeyboardInterrupt:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +13,7 @@ import uvicorn
 import uvicorn.config
 
 from interflex import __version__
+from interflex.serving import ServeError, ServerThread, listening_socket
 from reference_server.accounts import AccountsError, load_accounts
 from reference_server.alternatives import check_alternatives
 from reference_server.app import BASE_PATH, build_app
@@ -24,7 +22,6 @@ from reference_server.faults import check_fault
 from reference_server.store import Store, StoreError
 from reference_server.tokens import Tokens
 
-_START_TIMEOUT = 10.0
 KEEP_ALIVE_SECONDS = 15  # idle keep-alive connections are closed after this (uvicorn's default is 5)
 SERVER_HEADER = f"interflex-reference-server/{__version__}"
 
@@ -68,28 +65,6 @@ def uvicorn_config(context: Context, *, access_log: bool) -> uvicorn.Config:
     if access_log and not any(isinstance(f, _RedactQuerySecrets) for f in access_logger.filters):
         access_logger.addFilter(_RedactQuerySecrets())
     return config
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (port 0: a free port); RuntimeError with one line if busy."""
-    if not isinstance(port, int) or not 0 <= port <= 65535:
-        raise RuntimeError(f"port {port!r} is not a TCP port number (0-65535)")
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        family = infos[0][0]
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets of that protocol
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise RuntimeError(f"cannot use host {host!r}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 def make_context(
@@ -142,10 +117,8 @@ class ReferenceServer:
         self._args = (db, accounts, token_lifetime, fault, self.alternatives)
         self.host, self.port = host, port
         self.access_log = access_log
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
         self._context: Context | None = None
-        self._sock: socket.socket | None = None
 
     @property
     def base_url(self) -> str:
@@ -155,37 +128,26 @@ class ReferenceServer:
 
     def start(self) -> ReferenceServer:
         """Start serving; returns once the server accepts connections (RuntimeError if it cannot)."""
-        if self._thread is not None:
+        if self._serving is not None:
             return self
         context = make_context(*self._args)
-        sock = bind_socket(self.host, self.port)
-        self.port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn_config(context, access_log=self.access_log))
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"interflex-server-{self.port}", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if not server.started:
-            server.should_exit = True
-            thread.join(timeout=5)
-            sock.close()
+        try:
+            sock = listening_socket(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            server = uvicorn.Server(uvicorn_config(context, access_log=self.access_log))
+            self._serving = ServerThread(server, sock, "the reference server").start()
+        except ServeError:
             context.store.close()
-            raise RuntimeError(f"the reference server did not start on {self.host}:{self.port}")
-        self._server, self._thread, self._context, self._sock = server, thread, context, sock
+            raise
+        self._context = context
         return self
 
     def stop(self) -> None:
         """Stop serving and close the database (idempotent)."""
-        server, thread, context, sock = self._server, self._thread, self._context, self._sock
-        self._server = self._thread = self._context = self._sock = None
-        if server is not None and thread is not None:
-            server.should_exit = True
-            thread.join(timeout=10)
-        if sock is not None:
-            sock.close()
+        serving, context = self._serving, self._context
+        self._serving = self._context = None
+        if serving is not None:
+            serving.stop()
         if context is not None:
             with contextlib.suppress(Exception):
                 context.store.close()

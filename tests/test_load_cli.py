@@ -11,8 +11,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,9 @@ import uvicorn
 import yaml
 from tls_certs import self_signed
 
+from interflex.serving import ServerThread, listening_socket
 from reference_server import ReferenceServer
-from reference_server.server import bind_socket, make_context, uvicorn_config
+from reference_server.server import make_context, uvicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = [sys.executable, "-m", "ats.load.cli"]
@@ -173,19 +172,11 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     context = make_context(":memory:", None, 3600, None)
     config = uvicorn_config(context, access_log=False)
     config.ssl_certfile, config.ssl_keyfile = str(cert), str(key)
-    sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
+    serving = ServerThread(uvicorn.Server(config), listening_socket("127.0.0.1", 0), "the TLS server").start()
     try:
-        yield f"https://127.0.0.1:{sock.getsockname()[1]}/interflex/api/v1", cert
+        yield f"https://127.0.0.1:{serving.port}/interflex/api/v1", cert
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        serving.stop()
         context.store.close()
 
 

@@ -1,5 +1,5 @@
-"""The web stack stays in `interflex.proxy` (docs/ARCHITECTURE.md): the rest of the core library, the
-monitor above all, imports neither starlette, uvicorn, httpx nor aiohttp."""
+"""The web stack stays in `interflex.proxy` and `interflex.serving` (docs/ARCHITECTURE.md): the rest of
+the core library, the monitor above all, imports neither starlette, uvicorn, httpx nor aiohttp."""
 
 from __future__ import annotations
 
@@ -22,8 +22,14 @@ def imported(path: Path) -> set[str]:
 
 
 def test_only_the_proxy_imports_the_web_stack() -> None:
-    core = [p for p in (ROOT / "interflex").rglob("*.py") if "proxy" not in p.relative_to(ROOT / "interflex").parts]
+    serving = ROOT / "interflex" / "serving.py"
+    core = [
+        p
+        for p in (ROOT / "interflex").rglob("*.py")
+        if "proxy" not in p.relative_to(ROOT / "interflex").parts and p != serving
+    ]
     assert core and any(p.parts[-2] == "monitor" for p in core)
+    assert imported(serving) & WEB == {"uvicorn"}  # a uvicorn server in a thread, nothing else of the web
     assert [f"{p.relative_to(ROOT)}: {sorted(imported(p) & WEB)}" for p in core if imported(p) & WEB] == []
     proxy = set().union(*map(imported, (ROOT / "interflex" / "proxy").glob("*.py")))
     assert {"starlette", "uvicorn", "aiohttp"} <= proxy

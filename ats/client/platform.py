@@ -324,10 +324,8 @@ class HarnessPlatform:
         self.token_lifetime = token_lifetime
         self.alternatives = alternatives
         self.port = 0
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._serving: Any = None  # interflex.serving.ServerThread (imported with uvicorn, lazily)
         self._store: Any = None
-        self._sock: Any = None
 
     @property
     def base_url(self) -> str:
@@ -342,38 +340,31 @@ class HarnessPlatform:
         """Start serving; RuntimeError with one line when the server cannot start."""
         import uvicorn
 
-        from reference_server.server import bind_socket, make_context, uvicorn_config
+        from interflex.serving import ServerThread, listening_socket
+        from reference_server.server import make_context, uvicorn_config
 
         with tempfile.TemporaryDirectory(prefix="interflex-client-harness-") as folder:
             accounts = Path(folder) / "accounts.yaml"
             accounts.write_text(_accounts_yaml(self.client_id, self.client_secret, self.users), encoding="utf-8")
             context = make_context(":memory:", accounts, self.token_lifetime, None, self.alternatives)
-        sock = bind_socket("127.0.0.1", 0)
-        self.port = sock.getsockname()[1]
+        self._store = context.store
         config = uvicorn_config(context, access_log=False)
         config.app = Instrument(config.app, self.recorder, self.deviation, self.harness_key)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="client-harness")
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        self._server, self._thread, self._store, self._sock = server, thread, context.store, sock
-        if not server.started:
+        try:
+            sock = listening_socket("127.0.0.1", 0)
+            self.port = sock.getsockname()[1]
+            self._serving = ServerThread(uvicorn.Server(config), sock, "the harness platform").start()
+        except RuntimeError:  # a ServeError
             self.stop()
-            raise RuntimeError("the harness platform did not start")
+            raise
         return self
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
-        server, thread, store, sock = self._server, self._thread, self._store, self._sock
-        self._server = self._thread = self._store = self._sock = None
-        if server is not None:
-            server.should_exit = True
-        if thread is not None:
-            thread.join(timeout=10)
-        if sock is not None:
-            sock.close()
+        serving, store = self._serving, self._store
+        self._serving = self._store = None
+        if serving is not None:
+            serving.stop()
         if store is not None:
             with contextlib.suppress(Exception):
                 store.close()

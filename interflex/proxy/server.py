@@ -5,10 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
-import socket
 import ssl
-import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
@@ -21,9 +18,9 @@ from interflex.proxy._har import HarWriter
 from interflex.proxy._judge import FindingSink, LiveJudge, Summary
 from interflex.proxy._upstream import make_session, parse_upstream
 from interflex.proxy.app import Forwarder, ResponseBrokenOff, build_app
+from interflex.serving import ServeError, ServerThread, listening_socket
 
 DEFAULT_MAX_BODY = 1024 * 1024
-_START_TIMEOUT = 10.0
 # uvloop and httptools (C) save about 0.3 ms of CPU per forwarded request; where they are not
 # installed (uvloop has no Windows build) the proxy runs on asyncio and h11 alike (D-68).
 EVENT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
@@ -36,25 +33,6 @@ class _QuietBrokenOff(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], ResponseBrokenOff))
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (port 0: a free one); `ConfigError` with one line if unusable."""
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"port {port} is not a TCP port number (0-65535)")
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on host {host!r}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    return sock
 
 
 class ValidatingProxy:
@@ -103,9 +81,7 @@ class ValidatingProxy:
         self._findings: list[MonitorFinding] = []
         self._judge: LiveJudge | None = None
         self._forwarder: Forwarder | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
+        self._serving: ServerThread | None = None
         self._files: list[HarWriter | FindingsFile] = []
         self.summary = Summary()
 
@@ -123,7 +99,7 @@ class ValidatingProxy:
     @property
     def running(self) -> bool:
         """True while the server thread serves."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._serving is not None and self._serving.running
 
     @property
     def findings(self) -> list[MonitorFinding]:
@@ -138,7 +114,7 @@ class ValidatingProxy:
 
     def start(self) -> ValidatingProxy:
         """Open the output files, start serving; returns once the proxy accepts connections."""
-        if self._thread is not None:
+        if self._serving is not None:
             return self
         self._open_files()
         sinks: list[FindingSink] = [f.add for f in self._files if isinstance(f, FindingsFile)]
@@ -150,7 +126,7 @@ class ValidatingProxy:
         judge = LiveJudge(Monitor(self.platform, complete=self.complete), sinks=sinks, har=har)
         try:
             sock = listening_socket(self.host, self.port)
-        except ConfigError:
+        except ServeError:
             self._close(judge)
             raise
         self.port = sock.getsockname()[1]
@@ -182,33 +158,20 @@ class ValidatingProxy:
         uvicorn_errors = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, _QuietBrokenOff) for f in uvicorn_errors.filters):
             uvicorn_errors.addFilter(_QuietBrokenOff())
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"interflex-proxy-{self.port}", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if not server.started:
-            server.should_exit = True
-            thread.join(timeout=5)
-            sock.close()
+        try:
+            self._serving = ServerThread(uvicorn.Server(config), sock, "the proxy").start()
+        except ServeError:
             self._close(judge)
-            raise ConfigError(f"the proxy did not start on {self.host}:{self.port}")
-        self._server, self._thread, self._sock, self._judge = server, thread, sock, judge
-        self._forwarder = forwarder
+            raise
+        self._judge, self._forwarder = judge, forwarder
         return self
 
     def stop(self) -> Summary:
         """Stop serving, judge what is left and the end of the capture, close the files (idempotent)."""
-        server, thread, sock, judge = self._server, self._thread, self._sock, self._judge
-        self._server = self._thread = self._sock = self._judge = self._forwarder = None
-        if server is not None and thread is not None:
-            server.should_exit = True
-            thread.join(timeout=10)
-        if sock is not None:
-            sock.close()
+        serving, judge = self._serving, self._judge
+        self._serving = self._judge = self._forwarder = None
+        if serving is not None:
+            serving.stop()
         if judge is not None:
             self._close(judge)
         return self.summary
