@@ -3,7 +3,6 @@ client harness platform)."""
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -64,7 +63,6 @@ def test_an_unusable_address_is_one_line(host: str, port: Any, message: str) -> 
 
 def test_a_busy_port_is_a_config_error_and_a_runtime_error() -> None:
     with listening_socket("127.0.0.1", 0) as busy:
-        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
         port = busy.getsockname()[1]
         with pytest.raises(ServeError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
             listening_socket("127.0.0.1", port)
