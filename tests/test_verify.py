@@ -9,7 +9,9 @@ with a fresh key. The tests check the report, then tamper with each file of a co
 from __future__ import annotations
 
 import gzip
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -93,6 +95,22 @@ def test_a_waived_failure_is_conformant_with_waivers(signed: Signed) -> None:
     assert "Overall verdict: CONFORMANT WITH WAIVERS" in page and "approved by Jane Doe, test lab" in page
     report = signed.html.read_text(encoding="utf-8")
     assert "CONFORMANT WITH WAIVERS" in report and "R2 overwrites duplicates" in report
+
+
+def test_the_html_rows_of_the_waived_case_say_waived(signed: Signed) -> None:
+    report = signed.html.read_text(encoding="utf-8")
+    blob = re.search(r'id="data-container" data-jsonblob="([^"]*)"', report)
+    assert blob, "pytest-html's data container is missing"
+    rows = [entry for entries in json.loads(html.unescape(blob.group(1)))["tests"].values() for entry in entries]
+    verdicts = {}
+    for entry in rows:
+        case = re.search(r'<td class="col-case">([^<]*)</td>', entry["resultsTableRow"][2])
+        verdict = re.search(r">([^<]*)</td>$", entry["resultsTableRow"][1])
+        if case and verdict:
+            verdicts.setdefault(case.group(1), set()).add((verdict.group(1), entry.get("verdict")))
+    assert verdicts[FAILING] == {("WAIVED", "WAIVED")}  # its row failed in pytest's terms
+    assert verdicts[PASSING] == {("PASS", "PASS")}  # an unused waiver changes nothing
+    assert "FAIL" not in {v for pairs in verdicts.values() for v, _ in pairs}  # the waived case was the only FAIL
 
 
 def test_junit_shows_the_waiver_as_a_skipped_test(signed: Signed) -> None:

@@ -19,7 +19,7 @@ from ats.reporting.certificate import EVIDENCE_CSS, render_evidence
 from ats.reporting.document import evidence_item, report_title
 from ats.reporting.records import ats_record
 from ats.run import RunState
-from ats.verdicts import FAIL, INCONCLUSIVE, PASSING, VERDICTS
+from ats.verdicts import FAIL, INCONCLUSIVE, PASSING, VERDICTS, WAIVED
 
 _EVIDENCE_BANNER = f"{' ' + EVIDENCE_SECTION + ' ':-^80}\n"  # how pytest-html heads a report section
 VERDICT_COLORS = {
@@ -34,6 +34,26 @@ VERDICT_COLORS = {
 def _td(column: str, text: str, style: str = "") -> str:
     style_attr = f' style="{style}"' if style else ""
     return f'<td class="col-{column}"{style_attr}>{text}</td>'
+
+
+def _verdict_td(verdict: str) -> str:
+    color = VERDICT_COLORS.get(verdict, "inherit")
+    return _td("verdict", escape(verdict), f"color:{color};font-weight:bold")
+
+
+def _case_td(case: str) -> str:
+    return _td("case", escape(case))
+
+
+def show_waived_rows(tests: dict[str, list[dict[str, Any]]], waived: list[str]) -> None:
+    """Turn the FAIL verdict cell of each row of a waived case into WAIVED (pytest-html's row data)."""
+    failed, cases = _verdict_td(FAIL), {_case_td(case) for case in waived}
+    for entries in tests.values():
+        for entry in entries:
+            row = entry.get("resultsTableRow") or []
+            if len(row) > 2 and row[1] == failed and row[2] in cases:
+                row[1] = _verdict_td(WAIVED)
+                entry["verdict"] = WAIVED  # the sort key pytest-html took from the cell
 
 
 class HtmlReportHooks:
@@ -70,11 +90,9 @@ class HtmlReportHooks:
             outcome = cells[0].split(">", 1)[1].rsplit("</td>", 1)[0]
             row = [_td("verdict", outcome), _td("case", ""), _td("title", ""), _td("class", ""), _td("refs", "")]
         else:
-            verdict = str(rec.get("verdict"))
-            color = VERDICT_COLORS.get(verdict, "inherit")
             row = [
-                _td("verdict", escape(verdict), f"color:{color};font-weight:bold"),
-                _td("case", escape(str(rec.get("case") or ""))),
+                _verdict_td(str(rec.get("verdict"))),
+                _case_td(str(rec.get("case") or "")),
                 _td("title", escape(str(rec.get("title") or ""))),
                 _td("class", escape(str(rec.get("class") or ""))),
                 _td("refs", escape(", ".join(map(str, rec.get("references") or [])))),
@@ -89,6 +107,9 @@ class HtmlReportHooks:
             self.report_data.title = self._title()
         if not self.state.records:
             return
+        waived = self.state.summary().waived
+        if waived and self.report_data is not None:  # known only now: rows were made as the tests ended
+            show_waived_rows(self.report_data.data.get("tests") or {}, waived)
         prefix.append(verdict_summary_html(self.state))
 
     @pytest.hookimpl(optionalhook=True)
@@ -138,8 +159,8 @@ def verdict_summary_html(state: RunState) -> str:
         f"Overall verdict: {escape(summary.overall)}</p>{partial}"
         '<table id="ats-classes" style="border-collapse:collapse;margin-bottom:8px" border="1" cellpadding="3">'
         f"<tr><th>Conformance class</th><th>Gating</th>{head}<th>Class verdict</th></tr>{rows}</table>"
-        "<p>Counts are test cases; the rows below show each test's verdict (a FAIL row of a WAIVED case stays FAIL: "
-        "whether a waiver applies is known only at the end of the run).</p>"
+        "<p>Counts are test cases; the rows below show each test's verdict (a failing row of a case under an "
+        "applied waiver shows WAIVED).</p>"
         f"{_waivers_html(state.waiver_statuses(summary))}{_monitor_html(state.monitor)}"
     )
 
