@@ -474,6 +474,47 @@ def classify_teardown(exc: BaseException | None) -> tuple[str, str, str | None]:
     return verdict, f"teardown failed: {reason}", cause
 
 
+def case_record(
+    item: pytest.Item,
+    case: Case,
+    report: pytest.TestReport,
+    call: pytest.CallInfo[None],
+    exchanges: list[dict[str, Any]],
+    secrets: list[str],
+    teardown: bool = False,
+) -> dict[str, Any]:
+    """The verdict record of a test item's decisive phase (or of its failed teardown), reason redacted.
+
+    Shared by the server suite and the client suite (`ats.client.plugin`)."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    skipped_reason = None
+    if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        skipped_reason = str(getattr(exc, "msg", exc))
+    verdict, reason, cause = classify_teardown(exc) if teardown else classify(exc, report.passed, skipped_reason)
+    if reason:
+        from ats.redaction import redact
+
+        reason = redact(reason, secrets)
+    return {
+        "case": case.id,
+        "title": case.title,
+        "class": case.conformance_class,
+        "references": list(case.references),
+        "nodeid": item.nodeid,
+        "verdict": verdict,
+        "reason": reason,
+        "cause": cause,
+        "duration": round(report.duration, 4),
+        "exchanges": exchanges,
+    }
+
+
+def finding_header(rec: dict[str, Any]) -> str:
+    """`FAIL IFX-REQ-003 [ST-2]: reason` (`INCONCLUSIVE (cause) ...`): the first line of a finding."""
+    cause = f" ({rec['cause']})" if rec.get("cause") else ""
+    return f"{rec['verdict']}{cause} {rec['case']} [{', '.join(rec['references'])}]: {rec['reason']}"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
@@ -487,35 +528,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     decisive = call.when == "call" or (call.when == "setup" and not report.passed)
     if case is None or not (decisive or teardown):
         return report
-    exc = call.excinfo.value if call.excinfo is not None else None
-    skipped_reason = None
-    if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
-        skipped_reason = str(exc.msg if hasattr(exc, "msg") else exc)
-    verdict, reason, cause = classify_teardown(exc) if teardown else classify(exc, report.passed, skipped_reason)
     exchanges = api.records() if api is not None else []
-    secrets = api.ctx.secrets if api is not None else []
-    if reason:
-        from ats.redaction import redact
-
-        reason = redact(reason, secrets)
-    rec = {
-        "case": case.id,
-        "title": case.title,
-        "class": case.conformance_class,
-        "references": list(case.references),
-        "nodeid": item.nodeid,
-        "verdict": verdict,
-        "reason": reason,
-        "cause": cause,
-        "duration": round(report.duration, 4),
-        "exchanges": exchanges,
-    }
+    rec = case_record(item, case, report, call, exchanges, api.ctx.secrets if api is not None else [], teardown)
     if teardown:  # merged into the item's record on the controller; the pytest error report stays as it is
         report.user_properties = [*report.user_properties, (TEARDOWN_RECORD, rec)]
         return report
     report.user_properties = [*report.user_properties, ("ats", rec)]
+    verdict, exc = rec["verdict"], call.excinfo.value if call.excinfo is not None else None
     if verdict in (FAIL, INCONCLUSIVE):
-        header = f"{verdict}{f' ({cause})' if cause else ''} {case.id} [{', '.join(case.references)}]: {reason}"
+        header = finding_header(rec)
         evidence = format_evidence(exchanges) or "(no HTTP exchange)"
         if verdict == INCONCLUSIVE:
             _path, lineno, _ = item.location

@@ -135,33 +135,15 @@ class ClientHooks:
         case = item.stash.get(_CASE, None)
         if case is None or not (call.when == "call" or (call.when == "setup" and not report.passed)):
             return report
-        from ats.plugin import classify
+        from ats.plugin import case_record, finding_header
         from ats.recorder import format_evidence
-        from ats.redaction import redact
 
-        exc = call.excinfo.value if call.excinfo is not None else None
-        skipped = None
-        if report.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
-            skipped = str(getattr(exc, "msg", exc))
-        verdict, reason, cause = classify(exc, report.passed, skipped)
-        run = item.config.stash[RUN]
-        reason = redact(reason, run.secrets()) if reason else reason
         exchanges = item.stash.get(EVIDENCE, [])
-        rec = {
-            "case": case.id,
-            "title": case.title,
-            "class": case.conformance_class,
-            "references": list(case.references),
-            "nodeid": item.nodeid,
-            "verdict": verdict,
-            "reason": reason,
-            "cause": cause,
-            "duration": round(report.duration, 4),
-            "exchanges": exchanges,
-        }
+        rec = case_record(item, case, report, call, exchanges, item.config.stash[RUN].secrets())
         report.user_properties = [*report.user_properties, ("ats", rec)]
+        verdict = rec["verdict"]
         if verdict in (FAIL, INCONCLUSIVE):
-            header = f"{verdict}{f' ({cause})' if cause else ''} {case.id} [{', '.join(case.references)}]: {reason}"
+            header = finding_header(rec)
             evidence = format_evidence(exchanges) or "(no HTTP exchange)"
             if verdict == INCONCLUSIVE:
                 report.outcome = "skipped"
